@@ -1,0 +1,43 @@
+"""Site-wide pieces: build information for the footer, French filters, stylesheet."""
+
+from datasette import hookimpl
+
+from ciso.fr import date_fr, nombre_fr, pourcent_fr
+
+DATABASE = "ciso"
+
+
+async def site_info(datasette) -> dict:
+    """Build date and published plans, read once per Datasette instance."""
+    cached = getattr(datasette, "_ciso_site_info", None)
+    if cached is not None:
+        return cached
+    info = {"plans": [], "date_construction": None}
+    if DATABASE in datasette.databases:
+        db = datasette.get_database(DATABASE)
+        rows = await db.execute("select id, fichier, sha256 from plans order by id")
+        info["plans"] = [dict(r) for r in rows]
+        row = (await db.execute("select valeur from construction where cle = :cle", {"cle": "date"})).first()
+        info["date_construction"] = row["valeur"] if row else None
+    datasette._ciso_site_info = info
+    return info
+
+
+@hookimpl
+def extra_template_vars(datasette):
+    async def inner():
+        return {"ciso": await site_info(datasette)}
+
+    return inner
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    env.filters["date_fr"] = date_fr
+    env.filters["nombre_fr"] = nombre_fr
+    env.filters["pourcent_fr"] = pourcent_fr
+
+
+@hookimpl
+def extra_css_urls(datasette):
+    return [datasette.urls.path("/static/ciso.css")]

@@ -1,0 +1,138 @@
+"""Read every source under a data directory, validate, and build the database."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .plan import Plan, parse_plan
+from .problems import Problem, SourceError
+from .records import link_rows, plan_rows
+from .reference import SPECS, load_reference
+from .validate import validate_plans
+
+Progress = Callable[[Iterable, str], Iterable]
+
+
+def no_progress(items: Iterable, label: str) -> Iterable:
+    return items
+
+
+@dataclass
+class Corpus:
+    """Everything read from a data directory, as rows ready to load."""
+
+    data_dir: Path
+    plans: list[Plan] = field(default_factory=list)
+    tables: dict[str, list[dict]] = field(default_factory=dict)
+    sources: list[dict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def plan_files(data_dir: Path) -> list[Path]:
+    return sorted((data_dir / "plans").glob("*.txt"))
+
+
+def source_files(data_dir: Path) -> list[Path]:
+    """Every file the build reads, in a stable order."""
+    files = plan_files(data_dir)
+    files += [data_dir / "reference" / spec.file for spec in SPECS]
+    return [f for f in files if f.exists()]
+
+
+def code_fingerprint() -> str:
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def fingerprint(data_dir: Path) -> str:
+    """Changes whenever a source file or the build code changes."""
+    digest = hashlib.sha256(code_fingerprint().encode())
+    for path in source_files(data_dir):
+        digest.update(str(path.relative_to(data_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def read_corpus(data_dir: Path, progress: Progress = no_progress) -> Corpus:
+    """Parse, validate and link every source; problems are collected in the corpus."""
+    data_dir = Path(data_dir)
+    corpus = Corpus(data_dir)
+    if not data_dir.is_dir():
+        corpus.problems.append(Problem(str(data_dir), 0, "dossier de données introuvable : vérifiez --data"))
+        return corpus
+    files = plan_files(data_dir)
+    if not files:
+        corpus.problems.append(
+            Problem(str(data_dir / "plans"), 0, "aucun plan trouvé : déposez le plan en texte dans plans/*.txt")
+        )
+    for path in progress(files, "Lecture des plans"):
+        plan = parse_plan(path.read_bytes(), str(path))
+        corpus.plans.append(plan)
+        corpus.sources.append(
+            {
+                "fichier": str(path.relative_to(data_dir)),
+                "type": "plan",
+                "plan_id": plan.period,
+                "sha256": plan.sha256,
+                "octets": plan.size,
+                "lignes": plan.line_count,
+            }
+        )
+    corpus.problems.extend(validate_plans(corpus.plans))
+    plans = {p.period: p for p in corpus.plans if p.period}
+    reference, problems = load_reference(data_dir, plans)
+    corpus.problems.extend(problems)
+    for spec in SPECS:
+        path = data_dir / "reference" / spec.file
+        if path.exists():
+            data = path.read_bytes()
+            corpus.sources.append(
+                {
+                    "fichier": str(path.relative_to(data_dir)),
+                    "type": "reference",
+                    "plan_id": None,
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "octets": len(data),
+                    "lignes": data.count(b"\n"),
+                }
+            )
+    if corpus.problems:
+        return corpus
+
+    tables: dict[str, list[dict]] = {name: [] for name in ("plans", "objectifs", "actions", "activites", "passages")}
+    for plan in progress(corpus.plans, "Préparation des lignes"):
+        fichier = str(Path(plan.path).relative_to(data_dir))
+        for name, rows in plan_rows(plan, fichier).items():
+            tables[name].extend(rows)
+    for spec in SPECS:
+        rows = reference.tables[spec.table]
+        if spec.table == "organisations":
+            for row in rows:
+                row["pays_id"] = row.pop("pays")
+        tables[spec.table] = rows
+    tables.update(link_rows(tables["activites"], tables["actions"], reference.aliases))
+    tables["sources"] = corpus.sources
+    corpus.tables = tables
+    return corpus
+
+
+def check(data_dir: Path, progress: Progress = no_progress) -> Corpus:
+    """Parse and validate without writing anything; raise SourceError on problems."""
+    corpus = read_corpus(data_dir, progress)
+    if corpus.problems:
+        raise SourceError(corpus.problems)
+    return corpus
+
+
+def build(data_dir: Path, db_path: Path, progress: Progress = no_progress) -> Corpus:
+    """Check the sources, then write the database atomically (temp file + rename)."""
+    from .load import write_database
+
+    corpus = check(data_dir, progress)
+    write_database(Path(db_path), corpus, fingerprint(Path(data_dir)), progress)
+    return corpus

@@ -1,0 +1,39 @@
+"""French formatting for pages: dates, numbers, percentages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+NNBSP = "\u202f"  # narrow no-break space, the French thousands separator
+
+
+def date_fr(value) -> str:
+    """``2026-11-27`` or a datetime → ``27 novembre 2026`` (``1er`` for the first)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def nombre_fr(value, decimals: int = 0) -> str:
+    """``1234.5`` → ``1 234,5`` with a narrow no-break space."""
+    if value is None:
+        return ""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", NNBSP).replace(".", ",")
+
+
+def pourcent_fr(value, decimals: int = 0) -> str:
+    """``0.25`` → ``25 %`` (no-break space before the sign)."""
+    if value is None:
+        return ""
+    return f"{nombre_fr(value * 100, decimals)}\u00a0%"

@@ -1,0 +1,65 @@
+"""The one place that writes SQLite: rows in, database file out (atomically)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import sqlite_utils
+
+from . import __version__
+from .schema import FTS_TOKENIZE, TABLES
+from .views import VIEWS
+
+
+class LoadError(Exception):
+    pass
+
+
+def write_database(db_path: Path, corpus, fingerprint: str, progress=None) -> None:
+    """Write every table to a temporary file, check it, then rename it into place.
+
+    A failure at any step removes the temporary file and leaves an existing
+    database untouched.
+    """
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        _write(tmp, corpus, fingerprint, progress)
+        os.replace(tmp, db_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write(path: Path, corpus, fingerprint: str, progress) -> None:
+    db = sqlite_utils.Database(path)
+    try:
+        tables = dict(corpus.tables)
+        tables["construction"] = [
+            {"cle": "date", "valeur": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
+            {"cle": "empreinte", "valeur": fingerprint},
+            {"cle": "version", "valeur": __version__},
+        ]
+        steps = progress(TABLES, "Écriture des tables") if progress else TABLES
+        with db.conn:
+            for table in steps:
+                db[table.name].create(table.columns, pk=table.pk, foreign_keys=list(table.foreign_keys))
+                rows = tables.get(table.name, [])
+                if rows:
+                    db[table.name].insert_all(rows, batch_size=1000)
+                for columns in table.indexes:
+                    db[table.name].create_index(list(columns))
+        for table in TABLES:
+            if table.fts:
+                db[table.name].enable_fts(list(table.fts), tokenize=FTS_TOKENIZE)
+        for name, sql in VIEWS.items():
+            db.create_view(name, sql)
+        problems = db.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise LoadError(f"clés étrangères invalides : {problems[:5]}")
+        db.vacuum()
+    finally:
+        db.close()

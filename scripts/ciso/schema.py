@@ -1,0 +1,206 @@
+"""The database schema: tables, columns, keys, full-text indexes and views.
+
+Descriptions of every table and column live in ``metadata.yml`` (French);
+this module only says what exists, so the loader can create empty tables too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TEXT, INT = str, int
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: dict  # name -> python type
+    pk: str | tuple[str, ...] = "id"
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()  # (column, table, other column)
+    fts: tuple[str, ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+
+CITED = {"plan_id": TEXT, "ligne": INT, "citation": TEXT, "source": TEXT, "note": TEXT}
+LINKS = {"organisations": TEXT, "pays": TEXT, "instruments": TEXT, "themes": TEXT}
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "plans",
+        {
+            "id": TEXT,
+            "titre": TEXT,
+            "debut": TEXT,
+            "fin": TEXT,
+            "fichier": TEXT,
+            "sha256": TEXT,
+            "octets": INT,
+            "lignes": INT,
+            "ligne_titre": INT,
+            "ligne_annonce": INT,
+            "nb_objectifs": INT,
+            "nb_actions": INT,
+            "nb_activites": INT,
+        },
+    ),
+    Table("types_organisation", {"id": TEXT, "libelle": TEXT, "description": TEXT}),
+    Table(
+        "pays",
+        {"id": TEXT, "nom": TEXT, "alias": TEXT, **CITED},
+        foreign_keys=(("plan_id", "plans", "id"),),
+    ),
+    Table(
+        "organisations",
+        {
+            "id": TEXT,
+            "nom": TEXT,
+            "sigle": TEXT,
+            "type": TEXT,
+            "pays_id": TEXT,
+            "site_web": TEXT,
+            "alias": TEXT,
+            **CITED,
+        },
+        foreign_keys=(
+            ("type", "types_organisation", "id"),
+            ("pays_id", "pays", "id"),
+            ("plan_id", "plans", "id"),
+        ),
+        fts=("nom", "sigle"),
+    ),
+    Table(
+        "instruments",
+        {
+            "id": TEXT,
+            "titre": TEXT,
+            "titre_court": TEXT,
+            "type": TEXT,
+            "annee": INT,
+            "url": TEXT,
+            "alias": TEXT,
+            **CITED,
+        },
+        foreign_keys=(("plan_id", "plans", "id"),),
+    ),
+    Table(
+        "themes",
+        {"id": TEXT, "nom": TEXT, "description": TEXT, "alias": TEXT, **CITED},
+        foreign_keys=(("plan_id", "plans", "id"),),
+    ),
+    Table(
+        "objectifs",
+        {
+            "id": TEXT,
+            "plan_id": TEXT,
+            "numero": INT,
+            "titre": TEXT,
+            "titre_annonce": TEXT,
+            "description": TEXT,
+            "ligne": INT,
+            "ligne_annonce": INT,
+            "nb_actions": INT,
+            "nb_activites": INT,
+            "ordre": INT,
+        },
+        foreign_keys=(("plan_id", "plans", "id"),),
+        fts=("titre", "titre_annonce", "description"),
+        indexes=(("plan_id", "numero"),),
+    ),
+    Table(
+        "actions",
+        {
+            "id": TEXT,
+            "plan_id": TEXT,
+            "objectif_id": TEXT,
+            "numero": TEXT,
+            "rang": INT,
+            "titre": TEXT,
+            "description": TEXT,
+            "ligne": INT,
+            "nb_activites": INT,
+            **LINKS,
+            "ordre": INT,
+        },
+        foreign_keys=(("plan_id", "plans", "id"), ("objectif_id", "objectifs", "id")),
+        fts=("numero", "titre", "description"),
+        indexes=(("plan_id", "numero"),),
+    ),
+    Table(
+        "activites",
+        {
+            "id": TEXT,
+            "plan_id": TEXT,
+            "objectif_id": TEXT,
+            "action_id": TEXT,
+            "numero": TEXT,
+            "rang": INT,
+            "texte": TEXT,
+            "ligne": INT,
+            "ligne_fin": INT,
+            **LINKS,
+            "ordre": INT,
+        },
+        foreign_keys=(
+            ("plan_id", "plans", "id"),
+            ("objectif_id", "objectifs", "id"),
+            ("action_id", "actions", "id"),
+        ),
+        fts=("numero", "texte"),
+        indexes=(("plan_id", "numero"),),
+    ),
+    Table(
+        "passages",
+        {
+            "id": TEXT,
+            "plan_id": TEXT,
+            "section": TEXT,
+            "type": TEXT,
+            "ligne_debut": INT,
+            "ligne_fin": INT,
+            "texte": TEXT,
+            "objectif_id": TEXT,
+            "action_id": TEXT,
+            "activite_id": TEXT,
+            "ordre": INT,
+        },
+        foreign_keys=(
+            ("plan_id", "plans", "id"),
+            ("objectif_id", "objectifs", "id"),
+            ("action_id", "actions", "id"),
+            ("activite_id", "activites", "id"),
+        ),
+        fts=("section", "texte"),
+        indexes=(("plan_id", "ligne_debut"),),
+    ),
+    *(
+        Table(
+            f"activites_{other}",
+            {"activite_id": TEXT, key: TEXT, "terme": TEXT},
+            pk=("activite_id", key),
+            foreign_keys=(("activite_id", "activites", "id"), (key, other, "id")),
+            indexes=((key,),),
+        )
+        for other, key in (
+            ("organisations", "organisation_id"),
+            ("pays", "pays_id"),
+            ("instruments", "instrument_id"),
+            ("themes", "theme_id"),
+        )
+    ),
+    Table(
+        "sources",
+        {"fichier": TEXT, "type": TEXT, "plan_id": TEXT, "sha256": TEXT, "octets": INT, "lignes": INT},
+        pk="fichier",
+    ),
+    Table("construction", {"cle": TEXT, "valeur": TEXT}, pk="cle"),
+)
+
+# Link tables: (table, column of the other id, reference table, array column on activites).
+LINK_TABLES = (
+    ("activites_organisations", "organisation_id", "organisations", "organisations"),
+    ("activites_pays", "pays_id", "pays", "pays"),
+    ("activites_instruments", "instrument_id", "instruments", "instruments"),
+    ("activites_themes", "theme_id", "themes", "themes"),
+)
+
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
