@@ -1,8 +1,7 @@
 """Site-wide pieces: build information for the footer, French filters, stylesheet."""
 
-from datasette import hookimpl
-
 from ciso.fr import date_fr, nombre_fr, pourcent_fr
+from datasette import hookimpl
 
 DATABASE = "ciso"
 

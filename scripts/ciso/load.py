@@ -39,7 +39,7 @@ def _write(path: Path, corpus, fingerprint: str, progress) -> None:
     try:
         tables = dict(corpus.tables)
         tables["construction"] = [
-            {"cle": "date", "valeur": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")},
+            {"cle": "date", "valeur": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
             {"cle": "empreinte", "valeur": fingerprint},
             {"cle": "version", "valeur": __version__},
         ]

@@ -253,8 +253,7 @@ def parse_plan(data: bytes, path: str) -> Plan:
             if action is None:
                 plan.problem(
                     number,
-                    "puce « - » hors d'une action : une puce doit suivre une ligne "
-                    "d'action « N.M Titre »",
+                    "puce « - » hors d'une action : une puce doit suivre une ligne d'action « N.M Titre »",
                 )
                 previous = add("paragraphe", number, line, **here())
                 continue

@@ -240,13 +240,21 @@ def load_reference(data_dir: Path, plans: dict[str, Plan], specs=SPECS) -> tuple
             if isinstance(entry_id, str):
                 if entry_id in seen:
                     problems.append(
-                        Problem(shown, entry.line_of("id"), f"id « {entry_id} » en double (déjà à la ligne {seen[entry_id]})")
+                        Problem(
+                            shown,
+                            entry.line_of("id"),
+                            f"id « {entry_id} » en double (déjà à la ligne {seen[entry_id]})",
+                        )
                     )
                 seen[entry_id] = entry.line_of("id")
             if spec.cited:
                 if spec.citation_required and "citation" not in entry:
                     problems.append(
-                        Problem(shown, entry.line, "« citation » manquante : citez mot pour mot le passage du plan qui nomme cette entrée")
+                        Problem(
+                            shown,
+                            entry.line,
+                            "« citation » manquante : citez mot pour mot le passage du plan qui nomme cette entrée",
+                        )
                     )
                 plan_id, line = check_citation(entry, plans, problems)
                 row.update(

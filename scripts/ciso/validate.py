@@ -56,8 +56,7 @@ def validate_plan(plan: Plan) -> list[Problem]:
             if a.number in announced:
                 problem(
                     a.line,
-                    f"objectif {a.number} annoncé deux fois (déjà à la ligne "
-                    f"{announced[a.number]})",
+                    f"objectif {a.number} annoncé deux fois (déjà à la ligne {announced[a.number]})",
                 )
             else:
                 announced[a.number] = a.line
@@ -68,7 +67,7 @@ def validate_plan(plan: Plan) -> list[Problem]:
                 f"{len(plan.objectives)} sections « OBJECTIF N : titre » trouvées : "
                 "corrigez le nombre annoncé ou les sections",
             )
-        if plan.announced_count != len(plan.announced):
+        elif plan.announced_count != len(plan.announced):
             problem(
                 plan.announce_line,
                 f"{plan.announced_count} objectifs annoncés, mais "
@@ -87,8 +86,7 @@ def validate_plan(plan: Plan) -> list[Problem]:
             if a.number not in sections:
                 problem(
                     a.line,
-                    f"l'objectif {a.number} est annoncé mais n'a pas de section "
-                    f"« OBJECTIF {a.number} : titre »",
+                    f"l'objectif {a.number} est annoncé mais n'a pas de section « OBJECTIF {a.number} : titre »",
                 )
     if not plan.objectives:
         problem(plan.title_line, "aucune section « OBJECTIF N : titre » trouvée")

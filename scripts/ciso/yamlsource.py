@@ -62,9 +62,7 @@ def load_entries(text: str, path: str, key: str | None = None) -> tuple[list[Ent
             return [], []
         root = found[0]
     if not isinstance(root, yaml.SequenceNode):
-        return [], [
-            Problem(path, root.start_mark.line + 1, "une liste d'entrées « - id: ... » est attendue")
-        ]
+        return [], [Problem(path, root.start_mark.line + 1, "une liste d'entrées « - id: ... » est attendue")]
     entries, problems = [], []
     for item in root.value:
         line = item.start_mark.line + 1

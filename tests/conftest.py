@@ -1,0 +1,123 @@
+"""Shared fixtures: the real build on the real plan, one Datasette, a live server.
+
+The session builds ``data/`` (the real, published sources) once into a
+temporary database; tests that need edge cases copy ``data/`` and add the
+invented fixtures under ``tests/fixtures/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from ciso.build import build
+from ciso.site import ROOT, datasette_kwargs, serve_args
+from datasette.app import Datasette
+
+DATA = ROOT / "data"
+FIXTURES = Path(__file__).parent / "fixtures"
+REAL_PLAN = DATA / "plans" / "plan-action-2020-2021.txt"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """The real database, built from data/ by the real pipeline."""
+    db = tmp_path_factory.mktemp("real") / "ciso.db"
+    build(DATA, db)
+    return db
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A writable copy of data/ for tests that add or break sources."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target)
+    return target
+
+
+@pytest_asyncio.fixture(scope="session")
+async def ds(built) -> Datasette:
+    datasette = Datasette(immutables=[str(built)], **datasette_kwargs())
+    await datasette.invoke_startup()
+    return datasette
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(built):
+    """A real ``datasette serve`` on 127.0.0.1 with the project's options; stopped at the end."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "datasette", *serve_args(built, "127.0.0.1", port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(url + "/", timeout=1)
+                break
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError(process.stderr.read().decode()) from None
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("datasette did not start within 15 s")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def browser():
+    """Debian's Chromium driven by Playwright. Missing Chromium is an error, never a skip."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium) or apt-get install chromium")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        await b.close()
+
+
+@pytest_asyncio.fixture
+async def page(browser):
+    """A fresh page; ``page.console_errors`` collects console errors and uncaught exceptions."""
+    context = await browser.new_context(locale="fr-CA")
+    pg = await context.new_page()
+    pg.console_errors = []
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    yield pg
+    await context.close()

@@ -1,0 +1,229 @@
+"""The `ciso` CLI: build, check, atomic writes, several plans, reference data."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+from ciso.cli import cli
+from click.testing import CliRunner
+from conftest import FIXTURES, REAL_PLAN
+from test_plan_parser import RULES, line_of
+
+FIXTURE_PLAN = FIXTURES / "plans" / "plan-action-2021-2022.txt"
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    return result
+
+
+def rows(db, sql, params=()):
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute(sql, params)]
+
+
+def test_real_plan_loads_with_expected_counts(built):
+    assert rows(built, "select id, debut, fin, fichier from plans") == [
+        {"id": "2020-2021", "debut": "2020-04-01", "fin": "2021-03-31", "fichier": "plans/plan-action-2020-2021.txt"}
+    ]
+    counts = {t: rows(built, f"select count(*) n from {t}")[0]["n"] for t in ("objectifs", "actions", "activites")}
+    assert counts == {"objectifs": 5, "actions": 22, "activites": 60}
+
+
+def test_every_ligne_points_at_its_text(built):
+    lines = REAL_PLAN.read_text(encoding="utf-8").split("\n")
+    for o in rows(built, "select * from objectifs"):
+        assert lines[o["ligne"] - 1].startswith(f"OBJECTIF {o['numero']} : {o['titre']}")
+        assert lines[o["ligne_annonce"] - 1] == f"Objectif {o['numero']} : {o['titre_annonce']}"
+    for a in rows(built, "select * from actions"):
+        assert lines[a["ligne"] - 1] == f"{a['numero']} {a['titre']}"
+    for act in rows(built, "select * from activites"):
+        assert lines[act["ligne"] - 1] == f"- {act['texte']}"
+    for p in rows(built, "select * from passages"):
+        prefix = "- " if p["type"] == "puce" else ""
+        assert lines[p["ligne_debut"] - 1].strip() == prefix + p["texte"]
+    for table in ("organisations", "pays", "instruments", "themes"):
+        for r in rows(built, f"select * from {table}"):
+            assert r["citation"] in lines[r["ligne"] - 1], (table, r["id"])
+
+
+def test_passages_read_back_the_whole_document(built):
+    text = REAL_PLAN.read_text(encoding="utf-8").split("\n")
+    passages = rows(built, "select type, texte, ligne_debut from passages order by ordre")
+    expected = [line.strip() for line in text if line.strip()]
+    assert [("- " if p["type"] == "puce" else "") + p["texte"] for p in passages] == expected
+
+
+def test_ids_are_stable_readable_and_derived_from_numbering(built):
+    ids = [r["id"] for r in rows(built, "select id from activites order by ordre")]
+    assert ids[0] == "2020-2021-1-1-1"
+    assert "2020-2021-1-4-2" in ids
+    assert rows(built, "select numero, texte from activites where id = ?", ["2020-2021-1-4-2"])[0]["numero"] == "1.4.2"
+    for table in ("objectifs", "actions", "activites", "passages"):
+        for r in rows(built, f"select id from {table}"):
+            assert all(c.isalnum() or c in "-_" for c in r["id"]), r
+
+
+def test_second_plan_loads_next_to_the_first(data_copy, tmp_path):
+    shutil.copy(FIXTURE_PLAN, data_copy / "plans")
+    db = tmp_path / "ciso.db"
+    result = run("build", "--data", data_copy, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in rows(db, "select id from plans order by id")] == ["2020-2021", "2021-2022"]
+    assert rows(db, "select count(*) n from actions where plan_id = '2021-2022'")[0]["n"] == 3
+    assert rows(db, "select count(*) n from activites where plan_id = '2020-2021'")[0]["n"] == 60
+    new = rows(db, "select * from activites where id = '2021-2022-1-1-1'")[0]
+    assert new["pays"] == '["MX"]' and new["organisations"] == '["fat"]'
+    haiti = rows(db, "select * from activites where id = '2021-2022-2-1-1'")[0]
+    assert haiti["instruments"] == '["C189"]' and haiti["organisations"] == '["ickl"]'
+    # Both plans' rows sort in plan order then line order.
+    plans = [r["plan_id"] for r in rows(db, "select plan_id from activites order by ordre")]
+    assert plans == sorted(plans)
+
+
+@pytest.fixture
+def existing_db(tmp_path, built):
+    db = tmp_path / "ciso.db"
+    shutil.copy(built, db)
+    return db
+
+
+@pytest.mark.parametrize("name,transform,needle,fragment", RULES, ids=[r[0] for r in RULES])
+def test_cli_rejects_with_file_and_line_and_leaves_db_intact(data_copy, existing_db, name, transform, needle, fragment):
+    text = transform(FIXTURE_PLAN.read_text(encoding="utf-8"))
+    broken = data_copy / "plans" / "plan-action-2021-2022.txt"
+    broken.write_text(text, encoding="utf-8")
+    before = existing_db.read_bytes()
+    result = run("build", "--data", data_copy, "--db", existing_db)
+    assert result.exit_code == 1
+    assert f"{broken}:{line_of(text, needle)}: " in result.output
+    assert fragment in result.output
+    assert "Traceback" not in result.output
+    assert existing_db.read_bytes() == before
+    assert not list(existing_db.parent.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize(
+    "data,line",
+    [
+        (b"", 1),
+        (
+            FIXTURE_PLAN.read_bytes().replace(b"Veille documentaire", b"Veille \xe9crite"),
+            line_of(FIXTURE_PLAN.read_text(encoding="utf-8"), "Veille documentaire"),
+        ),
+    ],
+    ids=["empty", "latin-1"],
+)
+def test_cli_rejects_unreadable_plans(data_copy, existing_db, data, line):
+    path = data_copy / "plans" / "plan-action-2021-2022.txt"
+    path.write_bytes(data)
+    before = existing_db.read_bytes()
+    result = run("build", "--data", data_copy, "--db", existing_db)
+    assert result.exit_code == 1
+    assert f"{path}:{line}: " in result.output
+    assert existing_db.read_bytes() == before
+
+
+def test_check_lists_every_problem_and_writes_nothing(data_copy, tmp_path):
+    text = FIXTURE_PLAN.read_text(encoding="utf-8")
+    text = text.replace("1.2 Veille documentaire", "1.1 Veille documentaire").replace(
+        "AUTOUR DE 2 OBJECTIFS", "AUTOUR DE 4 OBJECTIFS"
+    )
+    (data_copy / "plans" / "plan-action-2021-2022.txt").write_text(text, encoding="utf-8")
+    before = sorted(p.name for p in data_copy.rglob("*"))
+    result = run("check", "--data", data_copy)
+    assert result.exit_code == 1
+    assert "action 1.1 en double" in result.output
+    assert "4 objectifs annoncés, mais 2 sections" in result.output
+    assert "2 problèmes" in result.output
+    assert sorted(p.name for p in data_copy.rglob("*")) == before
+
+
+def test_check_passes_on_real_data():
+    result = run("check", "--data", "data")
+    assert result.exit_code == 0, result.output
+    assert "1 plan(s) valide(s)" in result.output
+
+
+def test_quotation_not_in_plan_fails_with_yaml_line(data_copy, existing_db):
+    path = data_copy / "reference" / "organisations.yml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace(
+        'citation: "co-coordination du projet avec le Front authentique du travail (FAT)"',
+        'citation: "co-coordination du projet avec le Front authentique des travailleurs (FAT)"',
+    )
+    path.write_text(text, encoding="utf-8")
+    before = existing_db.read_bytes()
+    result = run("build", "--data", data_copy, "--db", existing_db)
+    assert result.exit_code == 1
+    assert f"{path}:{line_of(text, 'Front authentique des travailleurs')}: citation introuvable" in result.output
+    assert existing_db.read_bytes() == before
+
+
+def test_unknown_reference_and_bad_yaml_are_reported(data_copy):
+    orgs = data_copy / "reference" / "organisations.yml"
+    text = orgs.read_text(encoding="utf-8").replace("  pays: MX\n", "  pays: ZZ\n")
+    orgs.write_text(text, encoding="utf-8")
+    themes = data_copy / "reference" / "themes.yml"
+    themes.write_text(themes.read_text(encoding="utf-8") + "- id: [oops\n", encoding="utf-8")
+    result = run("check", "--data", data_copy)
+    assert result.exit_code == 1
+    assert (
+        f"{orgs}:{line_of(text, 'pays: ZZ')}: « pays: ZZ » ne correspond à aucune entrée de pays.yml" in result.output
+    )
+    assert f"{themes}:" in result.output and "YAML invalide" in result.output
+
+
+def test_missing_data_directory_is_a_clear_error(tmp_path):
+    result = run("check", "--data", tmp_path / "nowhere")
+    assert result.exit_code == 1
+    assert "dossier de données introuvable" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_links_fat_in_mexico_on_activities_of_2_1(built):
+    assert rows(built, "select pays_id, type from organisations where id = 'fat'") == [
+        {"pays_id": "MX", "type": "organisation_syndicale"}
+    ]
+    linked = rows(
+        built,
+        "select a.numero, a.texte from activites_organisations l join activites a on a.id = l.activite_id "
+        "where l.organisation_id = 'fat' order by a.ordre",
+    )
+    assert [r["numero"] for r in linked] == ["2.1.1", "2.1.2", "2.1.4"]
+    for r in rows(built, "select numero, texte, organisations from activites where action_id = '2020-2021-2-1'"):
+        names_fat = "FAT" in r["texte"]
+        assert ('"fat"' in r["organisations"]) == names_fat, r
+
+
+def test_links_ilo_instruments_on_1_4(built):
+    linked = rows(
+        built,
+        "select l.instrument_id from activites_instruments l join activites a on a.id = l.activite_id "
+        "where a.numero = '1.4.2' order by 1",
+    )
+    assert [r["instrument_id"] for r in linked] == ["C169", "C189", "P029"]
+    assert rows(built, "select instruments from activites where numero = '1.4.2'")[0]["instruments"] == (
+        '["C169", "C189", "P029"]'
+    )
+
+
+def test_links_countries_of_3_2(built):
+    activity = rows(built, "select id, pays from activites where numero = '3.2.2'")[0]
+    linked = rows(built, "select pays_id from activites_pays where activite_id = ? order by 1", [activity["id"]])
+    assert [r["pays_id"] for r in linked] == ["BD", "CL", "CO", "HT", "MX", "PS"]
+    assert rows(built, "select pays from actions where numero = '3.2'")[0]["pays"] == (
+        '["BD", "CL", "CO", "HT", "MX", "PS"]'
+    )
+
+
+def test_linking_is_whole_word_and_accent_insensitive():
+    from ciso.linking import Matcher
+
+    m = Matcher({"HT": ["Haïti"], "fat": ["FAT"], "oit": ["OIT"]})
+    assert m.find("Appui en HAITI et en haïti") == {"HT": "Haïti"}
+    assert m.find("le fatalisme, l'exploit") == {}
+    assert m.find("avec le FAT; et l'OIT.") == {"fat": "FAT", "oit": "OIT"}
