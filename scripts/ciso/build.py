@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .plan import Plan, parse_plan
+from .progress import LOG_FILE, PLAN_STATUS_FILE, item_index, order_statements, read_log, read_plan_statuses
 from .problems import Problem, SourceError
 from .records import link_rows, plan_rows
 from .reference import SPECS, load_reference
@@ -40,6 +42,7 @@ def source_files(data_dir: Path) -> list[Path]:
     """Every file the build reads, in a stable order."""
     files = plan_files(data_dir)
     files += [data_dir / "reference" / spec.file for spec in SPECS]
+    files += [data_dir / PLAN_STATUS_FILE, data_dir / LOG_FILE]
     return [f for f in files if f.exists()]
 
 
@@ -58,9 +61,22 @@ def fingerprint(data_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def read_corpus(data_dir: Path, progress: Progress = no_progress) -> Corpus:
+def _source_row(path: Path, data_dir: Path, kind: str, plan_id: str | None = None) -> dict:
+    data = path.read_bytes()
+    return {
+        "fichier": str(path.relative_to(data_dir)),
+        "type": kind,
+        "plan_id": plan_id,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "octets": len(data),
+        "lignes": data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1),
+    }
+
+
+def read_corpus(data_dir: Path, progress: Progress = no_progress, today: dt.date | None = None) -> Corpus:
     """Parse, validate and link every source; problems are collected in the corpus."""
     data_dir = Path(data_dir)
+    today = today or dt.date.today()
     corpus = Corpus(data_dir)
     if not data_dir.is_dir():
         corpus.problems.append(Problem(str(data_dir), 0, "dossier de données introuvable : vérifiez --data"))
@@ -73,38 +89,22 @@ def read_corpus(data_dir: Path, progress: Progress = no_progress) -> Corpus:
     for path in progress(files, "Lecture des plans"):
         plan = parse_plan(path.read_bytes(), str(path))
         corpus.plans.append(plan)
-        corpus.sources.append(
-            {
-                "fichier": str(path.relative_to(data_dir)),
-                "type": "plan",
-                "plan_id": plan.period,
-                "sha256": plan.sha256,
-                "octets": plan.size,
-                "lignes": plan.line_count,
-            }
-        )
-    corpus.problems.extend(validate_plans(corpus.plans))
+        corpus.sources.append(_source_row(path, data_dir, "plan", plan.period))
+    plan_problems = validate_plans(corpus.plans)
+    corpus.problems.extend(plan_problems)
     plans = {p.period: p for p in corpus.plans if p.period}
     reference, problems = load_reference(data_dir, plans)
     corpus.problems.extend(problems)
     for spec in SPECS:
         path = data_dir / "reference" / spec.file
         if path.exists():
-            data = path.read_bytes()
-            corpus.sources.append(
-                {
-                    "fichier": str(path.relative_to(data_dir)),
-                    "type": "reference",
-                    "plan_id": None,
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                    "octets": len(data),
-                    "lignes": data.count(b"\n"),
-                }
-            )
-    if corpus.problems:
-        return corpus
+            corpus.sources.append(_source_row(path, data_dir, "reference"))
+    if plan_problems or not plans:
+        return corpus  # without sound plans, items cannot be numbered nor linked
 
-    tables: dict[str, list[dict]] = {name: [] for name in ("plans", "objectifs", "actions", "activites", "passages")}
+    tables: dict[str, list[dict]] = {
+        name: [] for name in ("plans", "objectifs", "actions", "activites", "passages", "lignes")
+    }
     for plan in progress(corpus.plans, "Préparation des lignes"):
         fichier = str(Path(plan.path).relative_to(data_dir))
         for name, rows in plan_rows(plan, fichier).items():
@@ -116,23 +116,34 @@ def read_corpus(data_dir: Path, progress: Progress = no_progress) -> Corpus:
                 row["pays_id"] = row.pop("pays")
         tables[spec.table] = rows
     tables.update(link_rows(tables["activites"], tables["actions"], reference.aliases))
+
+    items = item_index(tables)
+    statuses = {r["id"] for r in reference.tables.get("statuts", [])}
+    stated, problems = read_plan_statuses(data_dir / PLAN_STATUS_FILE, plans, items, statuses, data_dir)
+    corpus.problems.extend(problems)
+    updates, problems = read_log(data_dir / LOG_FILE, plans, items, statuses, today, data_dir)
+    corpus.problems.extend(problems)
+    tables["suivi"] = order_statements(stated, updates)
+    for path in (data_dir / PLAN_STATUS_FILE, data_dir / LOG_FILE):
+        if path.exists():
+            corpus.sources.append(_source_row(path, data_dir, "suivi"))
     tables["sources"] = corpus.sources
     corpus.tables = tables
     return corpus
 
 
-def check(data_dir: Path, progress: Progress = no_progress) -> Corpus:
+def check(data_dir: Path, progress: Progress = no_progress, today: dt.date | None = None) -> Corpus:
     """Parse and validate without writing anything; raise SourceError on problems."""
-    corpus = read_corpus(data_dir, progress)
+    corpus = read_corpus(data_dir, progress, today)
     if corpus.problems:
         raise SourceError(corpus.problems)
     return corpus
 
 
-def build(data_dir: Path, db_path: Path, progress: Progress = no_progress) -> Corpus:
+def build(data_dir: Path, db_path: Path, progress: Progress = no_progress, today: dt.date | None = None) -> Corpus:
     """Check the sources, then write the database atomically (temp file + rename)."""
     from .load import write_database
 
-    corpus = check(data_dir, progress)
+    corpus = check(data_dir, progress, today)
     write_database(Path(db_path), corpus, fingerprint(Path(data_dir)), progress)
     return corpus

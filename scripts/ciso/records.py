@@ -56,6 +56,10 @@ def plan_rows(plan: Plan, fichier: str) -> dict[str, list[dict]]:
         "actions": [],
         "activites": [],
         "passages": [],
+        "lignes": [
+            {"plan_id": period, "numero": number, "texte": text}
+            for number, text in enumerate(plan.lines[: plan.line_count], start=1)
+        ],
     }
     for o in plan.objectives:
         rows["objectifs"].append(

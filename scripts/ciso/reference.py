@@ -52,6 +52,19 @@ class Spec:
 
 SPECS: tuple[Spec, ...] = (
     Spec(
+        "statuts",
+        "statuts.yml",
+        (
+            Field("id", required=True, pattern=ID_RE.pattern),
+            Field("libelle", required=True),
+            Field("ordre", kind="int", required=True),
+            Field("couleur", required=True, pattern=r"^#[0-9a-fA-F]{6}$"),
+            Field("code_iati", kind="int", required=True),
+            Field("description", required=True),
+        ),
+        cited=False,
+    ),
+    Spec(
         "types_organisation",
         "types_organisation.yml",
         (

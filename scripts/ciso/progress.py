@@ -1,0 +1,290 @@
+"""Where statuses come from: the plan's own words, and the progress log.
+
+Two sources, nothing else:
+
+* ``suivi/statuts-du-plan.yml``: statuses the plan states, each with a verbatim
+  quotation that must appear in the text of the item it is about;
+* ``suivi/mises-a-jour.csv``: the append-only log of progress updates staff
+  record with ``ciso suivi ajouter`` (one line per update).
+
+Both become rows of the ``suivi`` table; SQL views pick the latest statement.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .plan import Plan
+from .problems import Problem
+from .yamlsource import load_entries
+
+PLAN_STATUS_FILE = Path("suivi") / "statuts-du-plan.yml"
+LOG_FILE = Path("suivi") / "mises-a-jour.csv"
+LOG_COLUMNS = ["date", "plan", "element", "statut", "avancement", "note", "preuve", "par"]
+ELEMENT_RE = re.compile(r"^\d+\.\d+(\.\d+)?$")
+URL_RE = re.compile(r"^https?://[^\s]+$")
+
+
+@dataclass(frozen=True)
+class Item:
+    """An action or activity that a status can be about."""
+
+    plan_id: str
+    numero: str
+    niveau: str  # action or activite
+    element_id: str
+    objectif_id: str
+    action_id: str
+    activite_id: str | None
+    texte: str
+    ligne: int
+
+
+def item_index(tables: dict[str, list[dict]]) -> dict[tuple[str, str], Item]:
+    """(plan, numbering) -> item, for every action and activity."""
+    items = {}
+    for a in tables["actions"]:
+        text = a["titre"] + "\n" + (a["description"] or "")
+        items[(a["plan_id"], a["numero"])] = Item(
+            a["plan_id"], a["numero"], "action", a["id"], a["objectif_id"], a["id"], None, text, a["ligne"]
+        )
+    for a in tables["activites"]:
+        items[(a["plan_id"], a["numero"])] = Item(
+            a["plan_id"], a["numero"], "activite", a["id"], a["objectif_id"], a["action_id"], a["id"], a["texte"], a["ligne"]
+        )
+    return items
+
+
+def parse_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if re.match(r"^\d{4}-\d{2}-\d{2}$", value or "") else None
+    except ValueError:
+        return None
+
+
+def check_update(
+    values: dict,
+    plans: dict[str, Plan],
+    items: dict[tuple[str, str], Item],
+    statuses: set[str],
+    today: dt.date,
+    data_dir: Path,
+) -> list[str]:
+    """Every reason to refuse one progress update (empty list: acceptable)."""
+    errors = []
+    plan = values.get("plan") or ""
+    element = values.get("element") or ""
+    if plan not in plans:
+        errors.append(f"plan « {plan} » inconnu (plans : {', '.join(sorted(plans)) or 'aucun'})")
+    elif not ELEMENT_RE.match(element):
+        errors.append(f"numéro « {element} » invalide : écrivez 1.4 pour une action, 1.4.2 pour sa deuxième activité")
+    elif (plan, element) not in items:
+        kind = "activité" if element.count(".") == 2 else "action"
+        errors.append(f"{kind} {element} introuvable dans le plan {plan}")
+    statut = values.get("statut") or ""
+    if statut not in statuses:
+        errors.append(f"statut « {statut} » inconnu (statuts permis : {', '.join(sorted(statuses))})")
+    date = parse_date(values.get("date") or "")
+    if date is None:
+        errors.append(f"date « {values.get('date') or ''} » invalide : écrivez AAAA-MM-JJ, par exemple {today.isoformat()}")
+    elif date > today:
+        errors.append(f"date {date.isoformat()} dans le futur : une mise à jour constate ce qui a eu lieu")
+    elif plan in plans:
+        earliest = dt.date(plans[plan].start_year - 1, 4, 1)
+        if date < earliest:
+            errors.append(
+                f"date {date.isoformat()} trop ancienne pour le plan {plan} : au plus tôt {earliest.isoformat()}"
+            )
+    avancement = values.get("avancement")
+    if avancement not in (None, ""):
+        try:
+            number = int(str(avancement))
+        except ValueError:
+            number = None
+        if number is None or not 0 <= number <= 100:
+            errors.append(f"avancement « {avancement} » invalide : un entier de 0 à 100 (pour cent)")
+    preuve = values.get("preuve") or ""
+    if preuve and not URL_RE.match(preuve) and not (data_dir / preuve).is_file():
+        errors.append(
+            f"preuve « {preuve} » : indiquez une adresse http(s):// ou un fichier existant sous {data_dir}/"
+        )
+    for key in ("note", "preuve", "par"):
+        if "\n" in (values.get(key) or "") or "\r" in (values.get(key) or ""):
+            errors.append(f"« {key} » doit tenir sur une ligne")
+    return errors
+
+
+def read_log(
+    path: Path,
+    plans: dict[str, Plan],
+    items: dict[tuple[str, str], Item],
+    statuses: set[str],
+    today: dt.date,
+    data_dir: Path,
+) -> tuple[list[dict], list[Problem]]:
+    """Read the progress log; every bad line is a problem naming its line."""
+    shown = str(path)
+    if not path.exists():
+        return [], []
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        return [], [Problem(shown, 1, f"le journal n'est pas en UTF-8 ({e.reason})")]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if reader.fieldnames is None:
+        return [], []
+    if sorted(reader.fieldnames) != sorted(LOG_COLUMNS):
+        return [], [Problem(shown, 1, f"en-tête attendu : {','.join(LOG_COLUMNS)}")]
+    rows, problems = [], []
+    for record in reader:
+        line = reader.line_num
+        errors = check_update(record, plans, items, statuses, today, data_dir)
+        if errors:
+            problems.extend(Problem(shown, line, message) for message in errors)
+            continue
+        item = items[(record["plan"], record["element"])]
+        rows.append(
+            _row(
+                item,
+                f"{path.stem}-{line}",
+                record["statut"],
+                "mise_a_jour",
+                fichier=str(path.relative_to(data_dir)),
+                ligne=line,
+                date=record["date"],
+                avancement=int(record["avancement"]) if record["avancement"] else None,
+                note=record["note"] or None,
+                preuve=record["preuve"] or None,
+                par=record["par"] or None,
+            )
+        )
+    return rows, problems
+
+
+def read_plan_statuses(
+    path: Path, plans: dict[str, Plan], items: dict[tuple[str, str], Item], statuses: set[str], data_dir: Path
+) -> tuple[list[dict], list[Problem]]:
+    """Read the statuses the plans state; each quotation must be in its item's text."""
+    shown = str(path)
+    if not path.exists():
+        return [], []
+    entries, problems = load_entries(path.read_bytes().decode("utf-8-sig"), shown)
+    rows = []
+    allowed = {"plan", "element", "statut", "citation", "note", "date_fin"}
+    for entry in entries:
+        before = len(problems)
+        for key in entry.data:
+            if key not in allowed:
+                problems.append(Problem(shown, entry.line_of(key), f"champ « {key} » inconnu ({', '.join(sorted(allowed))})"))
+        period, element = str(entry.get("plan")), str(entry.get("element"))
+        item = items.get((period, element))
+        if period not in plans:
+            problems.append(Problem(shown, entry.line_of("plan"), f"plan « {period} » inconnu"))
+        elif item is None:
+            problems.append(Problem(shown, entry.line_of("element"), f"élément {element} introuvable dans le plan {period}"))
+        if entry.get("statut") not in statuses:
+            problems.append(
+                Problem(shown, entry.line_of("statut"), f"statut « {entry.get('statut')} » inconnu ({', '.join(sorted(statuses))})")
+            )
+        quotation = entry.get("citation")
+        if not isinstance(quotation, str) or not quotation.strip():
+            problems.append(Problem(shown, entry.line, "« citation » manquante : recopiez les mots du plan qui donnent ce statut"))
+        elif item is not None and quotation not in item.texte:
+            where = "ailleurs dans le plan" if quotation in plans[period].text else "nulle part dans le plan"
+            problems.append(
+                Problem(
+                    shown,
+                    entry.line_of("citation"),
+                    f"citation introuvable mot pour mot dans le texte de {element} (ligne {item.ligne} de "
+                    f"{plans[period].path}) ; elle se trouve {where} : « {quotation[:80]} »",
+                )
+            )
+        date_fin = entry.get("date_fin")
+        if date_fin is not None and parse_date(str(date_fin)) is None:
+            problems.append(Problem(shown, entry.line_of("date_fin"), f"date_fin « {date_fin} » invalide (AAAA-MM-JJ)"))
+        if len(problems) > before:
+            continue
+        plan = plans[period]
+        start = plan.text.find(quotation, _offset_of_line(plan.text, item.ligne))
+        rows.append(
+            _row(
+                item,
+                f"{item.element_id}-plan",
+                entry["statut"],
+                "plan",
+                fichier=str(Path("plans") / Path(plan.path).name),
+                ligne=plan.text.count("\n", 0, start) + 1,
+                citation=quotation,
+                note=entry.get("note"),
+                date_fin=str(date_fin) if date_fin is not None else None,
+            )
+        )
+    return rows, problems
+
+
+def _offset_of_line(text: str, line: int) -> int:
+    offset = 0
+    for _ in range(line - 1):
+        offset = text.index("\n", offset) + 1
+    return offset
+
+
+def _row(item: Item, row_id: str, statut: str, source: str, **values) -> dict:
+    row = {
+        "id": row_id,
+        "plan_id": item.plan_id,
+        "element": item.numero,
+        "niveau": item.niveau,
+        "element_id": item.element_id,
+        "objectif_id": item.objectif_id,
+        "action_id": item.action_id,
+        "activite_id": item.activite_id,
+        "statut": statut,
+        "source": source,
+        "date": None,
+        "date_fin": None,
+        "avancement": None,
+        "citation": None,
+        "note": None,
+        "preuve": None,
+        "par": None,
+    }
+    row.update(values)
+    return row
+
+
+def order_statements(plan_rows: list[dict], update_rows: list[dict]) -> list[dict]:
+    """Chronological order (``rang``): the plan's statements first, then updates by date and line."""
+    ordered = sorted(plan_rows, key=lambda r: (r["plan_id"], r["ligne"])) + sorted(
+        update_rows, key=lambda r: (r["date"], r["fichier"], r["ligne"])
+    )
+    for rank, row in enumerate(ordered, start=1):
+        row["rang"] = rank
+    return ordered
+
+
+def format_log_line(values: dict) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([values.get(c) or "" for c in LOG_COLUMNS])
+    return buffer.getvalue()
+
+
+def append_update(path: Path, values: dict) -> str:
+    """Append one line to the log (creating it with its header); return the line written."""
+    line = format_log_line(values)
+    existing = path.read_bytes() if path.exists() else b""
+    if not existing:
+        existing = format_log_line({c: c for c in LOG_COLUMNS}).encode("utf-8")
+    elif not existing.endswith(b"\n"):
+        existing += b"\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(existing + line.encode("utf-8"))
+    os.replace(tmp, path)
+    return line
