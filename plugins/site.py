@@ -1,6 +1,7 @@
 """Site-wide pieces: build information for the footer, French filters, stylesheet."""
 
 from ciso.fr import date_fr, nombre_fr, pourcent_fr
+from ciso.markup import render as render_markup
 from datasette import hookimpl
 
 DATABASE = "ciso"
@@ -35,6 +36,7 @@ def prepare_jinja2_environment(env):
     env.filters["date_fr"] = date_fr
     env.filters["nombre_fr"] = nombre_fr
     env.filters["pourcent_fr"] = pourcent_fr
+    env.filters["balisage"] = render_markup
 
 
 @hookimpl

@@ -102,7 +102,9 @@ def server(built):
 async def browser():
     """Debian's Chromium driven by Playwright. Missing Chromium is an error, never a skip."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium) or apt-get install chromium")
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium) or apt-get install chromium"
+        )
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:

@@ -177,9 +177,7 @@ def test_rejections_name_the_line(name, transform, needle, fragment):
 
 def test_not_utf8_names_the_line():
     text = FIXTURE_PLAN.read_text(encoding="utf-8")
-    data = text.encode("utf-8").replace(
-        b"Ateliers de formation", "Ateliers de s\xe9curit\xe9".encode("latin-1")
-    )
+    data = text.encode("utf-8").replace(b"Ateliers de formation", "Ateliers de s\xe9curit\xe9".encode("latin-1"))
     plan, problems = parse(data, "x.txt")
     assert len(problems) == 1
     assert problems[0].line == line_of(text, "Ateliers de formation")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from . import __version__
 from .plan import Plan, parse_plan
-from .progress import LOG_FILE, PLAN_STATUS_FILE, item_index, order_statements, read_log, read_plan_statuses
 from .problems import Problem, SourceError
+from .progress import LOG_FILE, PLAN_STATUS_FILE, item_index, order_statements, read_log, read_plan_statuses
 from .records import link_rows, plan_rows
 from .reference import SPECS, load_reference
 from .validate import validate_plans

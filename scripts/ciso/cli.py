@@ -127,15 +127,114 @@ def serve(data_dir: Path, db_path: Path, host: str, port: int):
     """
     from .site import serve_args
 
+    ensure_built(data_dir, db_path)
+    args = [sys.executable, "-m", "datasette", *serve_args(db_path, host, port)]
+    click.echo(f"Site servi sur http://{host}:{port}/", err=True)
+    os.execv(sys.executable, args)
+
+
+def ensure_built(data_dir: Path, db_path: Path) -> None:
+    """Rebuild the database when the sources (or the code) changed since it was built."""
     if built_fingerprint(db_path) != fingerprint(data_dir):
         click.echo("Sources modifiées depuis la dernière construction : reconstruction…", err=True)
         try:
             build_database(data_dir, db_path, progress)
         except SourceError as e:
             fail_with(e)
-    args = [sys.executable, "-m", "datasette", *serve_args(db_path, host, port)]
-    click.echo(f"Site servi sur http://{host}:{port}/", err=True)
-    os.execv(sys.executable, args)
+
+
+@cli.group(context_settings=CONTEXT)
+def suivi():
+    """Suivi de l'avancement : inscrire une mise à jour, lister les statuts.
+
+    Exemple : ciso suivi ajouter 2020-2021 1.4.2 en_cours --date 2020-11-15
+    """
+
+
+@suivi.command("ajouter")
+@click.argument("plan")
+@click.argument("numero")
+@click.argument("statut")
+@click.option("--date", "date_", required=True, metavar="AAAA-MM-JJ", help="Date du constat (pas dans le futur).")
+@click.option("--avancement", metavar="N", help="Avancement en pour cent, de 0 à 100.")
+@click.option("--note", default="", help="Ce qui a été fait, en une ligne.")
+@click.option("--preuve", default="", metavar="URL", help="Adresse http(s) ou fichier sous --data qui l'atteste.")
+@click.option(
+    "--par", default="équipe du CISO", show_default=True, help="Qui inscrit la mise à jour : un rôle, pas un nom."
+)
+@DATA_OPTION
+def suivi_ajouter(plan, numero, statut, date_, avancement, note, preuve, par, data_dir: Path):
+    """Ajouter une mise à jour au journal data/suivi/mises-a-jour.csv.
+
+    NUMERO vaut 1.4 pour une action, 1.4.2 pour sa deuxième activité. STATUT
+    est l'un de : prevu, conditionnel, en_cours, realise, reporte, annule.
+    Tout est vérifié avant d'écrire ; en cas de refus, rien n'est écrit.
+
+    Exemple : ciso suivi ajouter 2020-2021 1.4.2 realise --date 2021-03-15 --avancement 100 --note "Webinaire tenu"
+    """
+    import datetime as dt
+
+    from .progress import LOG_FILE, append_update, check_update, item_index
+
+    try:
+        corpus = check_sources(data_dir)
+    except SourceError as e:
+        fail_with(e)
+    values = {
+        "date": date_,
+        "plan": plan,
+        "element": numero,
+        "statut": statut,
+        "avancement": avancement or "",
+        "note": note,
+        "preuve": preuve,
+        "par": par,
+    }
+    plans = {p.period: p for p in corpus.plans}
+    statuses = {r["id"] for r in corpus.tables["statuts"]}
+    errors = check_update(values, plans, item_index(corpus.tables), statuses, dt.date.today(), data_dir)
+    if errors:
+        for message in errors:
+            click.echo(f"Refusé : {message}", err=True)
+        click.echo("Rien n'a été écrit.", err=True)
+        sys.exit(1)
+    path = data_dir / LOG_FILE
+    line = append_update(path, values)
+    click.echo(f"Ajouté à {path} : {line.strip()}")
+    click.echo("Publiez-le : make build (ou make serve), puis validez le fichier dans git.")
+
+
+@suivi.command("liste")
+@click.argument("plan", required=False)
+@DATA_OPTION
+@DB_OPTION
+def suivi_liste(plan, data_dir: Path, db_path: Path):
+    """Afficher le statut actuel de chaque action et activité.
+
+    Reconstruit la base si les sources ont changé, puis lit les vues
+    statut_actions et statut_activites.
+
+    Exemple : ciso suivi liste 2020-2021
+    """
+    ensure_built(data_dir, db_path)
+    sql = """
+        select plan_id, numero, 'action' as niveau, statut, source, date, titre as texte, sans_suivi, ordre
+        from statut_actions where :plan is null or plan_id = :plan
+        union all
+        select plan_id, numero, 'activité', statut, source, date, texte, sans_suivi, ordre
+        from statut_activites where :plan is null or plan_id = :plan
+        order by ordre, niveau
+    """
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
+        plans = [r[0] for r in conn.execute("select id from plans")]
+        if plan is not None and plan not in plans:
+            raise click.ClickException(f"plan « {plan} » inconnu (plans : {', '.join(plans)})")
+        rows = conn.execute(sql, {"plan": plan}).fetchall()
+    click.echo(f"{'plan':<10} {'numéro':<7} {'niveau':<9} {'statut':<13} {'source':<12} {'date':<10}  texte")
+    for period, numero, niveau, statut, source, date, texte, sans_suivi, _ in rows:
+        origin = "aucun suivi" if sans_suivi else (source or "activités")
+        text = texte if len(texte) <= 60 else texte[:59] + "…"
+        click.echo(f"{period:<10} {numero:<7} {niveau:<9} {statut:<13} {origin:<12} {date or '':<10}  {text}")
 
 
 def main():

@@ -56,7 +56,15 @@ def item_index(tables: dict[str, list[dict]]) -> dict[tuple[str, str], Item]:
         )
     for a in tables["activites"]:
         items[(a["plan_id"], a["numero"])] = Item(
-            a["plan_id"], a["numero"], "activite", a["id"], a["objectif_id"], a["action_id"], a["id"], a["texte"], a["ligne"]
+            a["plan_id"],
+            a["numero"],
+            "activite",
+            a["id"],
+            a["objectif_id"],
+            a["action_id"],
+            a["id"],
+            a["texte"],
+            a["ligne"],
         )
     return items
 
@@ -92,7 +100,9 @@ def check_update(
         errors.append(f"statut « {statut} » inconnu (statuts permis : {', '.join(sorted(statuses))})")
     date = parse_date(values.get("date") or "")
     if date is None:
-        errors.append(f"date « {values.get('date') or ''} » invalide : écrivez AAAA-MM-JJ, par exemple {today.isoformat()}")
+        errors.append(
+            f"date « {values.get('date') or ''} » invalide : écrivez AAAA-MM-JJ, par exemple {today.isoformat()}"
+        )
     elif date > today:
         errors.append(f"date {date.isoformat()} dans le futur : une mise à jour constate ce qui a eu lieu")
     elif plan in plans:
@@ -111,9 +121,7 @@ def check_update(
             errors.append(f"avancement « {avancement} » invalide : un entier de 0 à 100 (pour cent)")
     preuve = values.get("preuve") or ""
     if preuve and not URL_RE.match(preuve) and not (data_dir / preuve).is_file():
-        errors.append(
-            f"preuve « {preuve} » : indiquez une adresse http(s):// ou un fichier existant sous {data_dir}/"
-        )
+        errors.append(f"preuve « {preuve} » : indiquez une adresse http(s):// ou un fichier existant sous {data_dir}/")
     for key in ("note", "preuve", "par"):
         if "\n" in (values.get(key) or "") or "\r" in (values.get(key) or ""):
             errors.append(f"« {key} » doit tenir sur une ligne")
@@ -181,20 +189,30 @@ def read_plan_statuses(
         before = len(problems)
         for key in entry.data:
             if key not in allowed:
-                problems.append(Problem(shown, entry.line_of(key), f"champ « {key} » inconnu ({', '.join(sorted(allowed))})"))
+                problems.append(
+                    Problem(shown, entry.line_of(key), f"champ « {key} » inconnu ({', '.join(sorted(allowed))})")
+                )
         period, element = str(entry.get("plan")), str(entry.get("element"))
         item = items.get((period, element))
         if period not in plans:
             problems.append(Problem(shown, entry.line_of("plan"), f"plan « {period} » inconnu"))
         elif item is None:
-            problems.append(Problem(shown, entry.line_of("element"), f"élément {element} introuvable dans le plan {period}"))
+            problems.append(
+                Problem(shown, entry.line_of("element"), f"élément {element} introuvable dans le plan {period}")
+            )
         if entry.get("statut") not in statuses:
             problems.append(
-                Problem(shown, entry.line_of("statut"), f"statut « {entry.get('statut')} » inconnu ({', '.join(sorted(statuses))})")
+                Problem(
+                    shown,
+                    entry.line_of("statut"),
+                    f"statut « {entry.get('statut')} » inconnu ({', '.join(sorted(statuses))})",
+                )
             )
         quotation = entry.get("citation")
         if not isinstance(quotation, str) or not quotation.strip():
-            problems.append(Problem(shown, entry.line, "« citation » manquante : recopiez les mots du plan qui donnent ce statut"))
+            problems.append(
+                Problem(shown, entry.line, "« citation » manquante : recopiez les mots du plan qui donnent ce statut")
+            )
         elif item is not None and quotation not in item.texte:
             where = "ailleurs dans le plan" if quotation in plans[period].text else "nulle part dans le plan"
             problems.append(

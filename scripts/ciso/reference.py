@@ -57,6 +57,7 @@ SPECS: tuple[Spec, ...] = (
         (
             Field("id", required=True, pattern=ID_RE.pattern),
             Field("libelle", required=True),
+            Field("libelle_pluriel", required=True),
             Field("ordre", kind="int", required=True),
             Field("couleur", required=True, pattern=r"^#[0-9a-fA-F]{6}$"),
             Field("code_iati", kind="int", required=True),

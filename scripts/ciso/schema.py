@@ -46,7 +46,15 @@ TABLES: tuple[Table, ...] = (
     Table("types_organisation", {"id": TEXT, "libelle": TEXT, "description": TEXT}),
     Table(
         "statuts",
-        {"id": TEXT, "libelle": TEXT, "ordre": INT, "couleur": TEXT, "code_iati": INT, "description": TEXT},
+        {
+            "id": TEXT,
+            "libelle": TEXT,
+            "libelle_pluriel": TEXT,
+            "ordre": INT,
+            "couleur": TEXT,
+            "code_iati": INT,
+            "description": TEXT,
+        },
     ),
     Table(
         "pays",

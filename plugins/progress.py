@@ -1,0 +1,233 @@
+"""Objective progress pages: /-/progres and /-/progres/{plan}/{objectif} (HTML and JSON).
+
+Every number comes from the SQL views avancement_plans, avancement_objectifs,
+statut_actions and statut_activites; this module only reads and arranges them.
+"""
+
+import json
+from urllib.parse import urlencode
+
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, Response
+
+DATABASE = "ciso"
+
+
+async def rows(db, sql, params=None):
+    return [dict(r) for r in await db.execute(sql, params or {})]
+
+
+async def statuses(db):
+    return await rows(
+        db, "select id, libelle, libelle_pluriel, couleur, ordre, description, code_iati from statuts order by ordre"
+    )
+
+
+def segments(counts: dict, statuts: list[dict]) -> list[dict]:
+    """Bar segments (label, colour, count, share) in status order, for non-zero counts."""
+    total = counts.get("nb_elements") or 0
+    result, start = [], 0.0
+    for s in statuts:
+        n = counts.get(f"nb_{s['id']}") or 0
+        if n and total:
+            width = 100.0 * n / total
+            result.append({**s, "n": n, "x": round(start, 3), "largeur": round(width, 3)})
+            start += width
+    return result
+
+
+def bar_label(counts: dict, statuts: list[dict]) -> str:
+    """Sentence read by screen readers: '15 éléments : 1 en cours, 1 reporté, 13 prévus'."""
+    parts = [
+        f"{seg['n']} {(seg['libelle_pluriel'] if seg['n'] > 1 else seg['libelle']).lower()}"
+        for seg in segments(counts, statuts)
+    ]
+    total = counts.get("nb_elements") or 0
+    return f"{total} élément{'s' if total > 1 else ''} : " + (", ".join(parts) if parts else "aucun")
+
+
+def sql_url(datasette, sql: str, **params) -> str:
+    return datasette.urls.database(DATABASE) + "?" + urlencode({"sql": sql.strip(), **params})
+
+
+def chart_spec(plan: dict, objectives: list[dict], statuts: list[dict]) -> dict:
+    """Vega-Lite: stacked horizontal bars, status by objective."""
+    values = [
+        {
+            "objectif": f"Objectif {o['numero']}",
+            "titre": o["titre"],
+            "statut": s["libelle"],
+            "ordre": s["ordre"],
+            "nombre": o[f"nb_{s['id']}"],
+        }
+        for o in objectives
+        for s in statuts
+        if o[f"nb_{s['id']}"]
+    ]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "description": f"Statut des éléments par objectif, plan {plan['plan_id']}",
+        "width": "container",
+        "height": {"step": 28},
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "data": {"values": values},
+        "mark": {"type": "bar", "tooltip": True},
+        "encoding": {
+            "y": {"field": "objectif", "type": "nominal", "title": None, "sort": None},
+            "x": {"field": "nombre", "type": "quantitative", "title": "Nombre d'éléments", "stack": "zero"},
+            "color": {
+                "field": "statut",
+                "type": "nominal",
+                "title": "Statut",
+                "scale": {"domain": [s["libelle"] for s in statuts], "range": [s["couleur"] for s in statuts]},
+                "legend": {"orient": "bottom"},
+            },
+            "order": {"field": "ordre", "type": "quantitative"},
+            "tooltip": [
+                {"field": "objectif", "title": "Objectif"},
+                {"field": "titre", "title": "Titre"},
+                {"field": "statut", "title": "Statut"},
+                {"field": "nombre", "title": "Nombre"},
+            ],
+        },
+        "config": {"font": "Helvetica, Arial, sans-serif"},
+    }
+
+
+async def overview_data(datasette):
+    db = datasette.get_database(DATABASE)
+    statuts = await statuses(db)
+    plans = await rows(db, "select * from avancement_plans order by plan_id desc")
+    objectives = await rows(db, "select * from avancement_objectifs order by ordre")
+    for plan in plans:
+        plan["objectifs"] = [o for o in objectives if o["plan_id"] == plan["plan_id"]]
+    return statuts, plans
+
+
+async def progress_overview(datasette, request):
+    statuts, plans = await overview_data(datasette)
+    if request.url_vars.get("format") == ".json":
+        return Response.json({"statuts": statuts, "plans": plans})
+    for plan in plans:
+        plan["segments"] = segments(plan, statuts)
+        plan["etiquette"] = bar_label(plan, statuts)
+        plan["graphique"] = json.dumps(chart_spec(plan, plan["objectifs"], statuts), ensure_ascii=False)
+        for o in plan["objectifs"]:
+            o["segments"] = segments(o, statuts)
+            o["etiquette"] = bar_label(o, statuts)
+        plan["sql"] = sql_url(
+            datasette, "select * from avancement_objectifs where plan_id = :plan order by ordre", plan=plan["plan_id"]
+        )
+    return Response.html(
+        await datasette.render_template(
+            "progress.html",
+            {"statuts": statuts, "plans": plans, "graphiques": True},
+            request=request,
+        )
+    )
+
+
+async def progress_plan(datasette, request):
+    db = datasette.get_database(DATABASE)
+    plan = request.url_vars["plan"]
+    if not await rows(db, "select id from plans where id = :plan", {"plan": plan}):
+        raise NotFound(f"Plan « {plan} » introuvable.")
+    return Response.redirect(datasette.urls.path(f"/-/progres#plan-{plan}"))
+
+
+async def objective_data(datasette, plan: str, numero: str):
+    db = datasette.get_database(DATABASE)
+    if not numero.isdigit():
+        raise NotFound(f"Objectif « {numero} » introuvable : le numéro d'un objectif est un entier.")
+    found = await rows(
+        db,
+        "select o.*, p.fichier, p.debut, p.fin from objectifs o join plans p on p.id = o.plan_id "
+        "where o.plan_id = :plan and o.numero = :numero",
+        {"plan": plan, "numero": int(numero)},
+    )
+    if not found:
+        raise NotFound(f"Objectif {numero} du plan « {plan} » introuvable.")
+    objective = found[0]
+    params = {"objectif": objective["id"]}
+    progress = (await rows(db, "select * from avancement_objectifs where objectif_id = :objectif", params))[0]
+    actions = await rows(db, "select * from statut_actions where objectif_id = :objectif order by ordre", params)
+    activities = await rows(db, "select * from statut_activites where objectif_id = :objectif order by ordre", params)
+    for action in actions:
+        action["activites"] = [a for a in activities if a["action_id"] == action["action_id"]]
+    history = await rows(
+        db,
+        "select s.*, st.libelle as statut_libelle, st.couleur from suivi s join statuts st on st.id = s.statut "
+        "where s.objectif_id = :objectif order by s.rang",
+        params,
+    )
+    return objective, progress, actions, history
+
+
+async def progress_objective(datasette, request):
+    plan = request.url_vars["plan"]
+    objective, progress, actions, history = await objective_data(datasette, plan, request.url_vars["objectif"])
+    if request.url_vars.get("format") == ".json":
+        return Response.json({"objectif": objective, "avancement": progress, "actions": actions, "historique": history})
+    db = datasette.get_database(DATABASE)
+    statuts = await statuses(db)
+    oid = objective["id"]
+    sql = {
+        "avancement": sql_url(
+            datasette, "select * from avancement_objectifs where objectif_id = :objectif", objectif=oid
+        ),
+        "actions": sql_url(
+            datasette, "select * from statut_actions where objectif_id = :objectif order by ordre", objectif=oid
+        ),
+        "activites": sql_url(
+            datasette, "select * from statut_activites where objectif_id = :objectif order by ordre", objectif=oid
+        ),
+        "historique": sql_url(
+            datasette, "select * from suivi where objectif_id = :objectif order by rang", objectif=oid
+        ),
+    }
+    siblings = await rows(db, "select numero from objectifs where plan_id = :plan order by numero", {"plan": plan})
+    return Response.html(
+        await datasette.render_template(
+            "progress_objective.html",
+            {
+                "objectif": objective,
+                "avancement": progress,
+                "segments": segments(progress, statuts),
+                "etiquette": bar_label(progress, statuts),
+                "actions": actions,
+                "historique": history,
+                "statuts": {s["id"]: s for s in statuts},
+                "liste_statuts": statuts,
+                "sql": sql,
+                "voisins": [s["numero"] for s in siblings],
+            },
+            request=request,
+        )
+    )
+
+
+async def status_css(datasette, request):
+    """Badge colours generated from the statuts table, so the colours are defined once."""
+    statuts = await statuses(datasette.get_database(DATABASE))
+    css = "".join(f".ciso-badge.ciso-statut-{s['id']} {{ background: {s['couleur']}; }}\n" for s in statuts)
+    return Response(css, content_type="text/css; charset=utf-8", headers={"Cache-Control": "max-age=3600"})
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/-/statuts\.css$", status_css),
+        (r"^/-/progres(?P<format>\.json)?$", progress_overview),
+        (r"^/-/progres/(?P<plan>[^/]+?)/(?P<objectif>[^/]+?)(?P<format>\.json)?$", progress_objective),
+        (r"^/-/progres/(?P<plan>[^/]+)$", progress_plan),
+    ]
+
+
+@hookimpl
+def extra_css_urls(datasette):
+    return [datasette.urls.path("/-/statuts.css")]
+
+
+@hookimpl
+def menu_links(datasette):
+    return [{"href": datasette.urls.path("/-/progres"), "label": "Avancement du plan"}]

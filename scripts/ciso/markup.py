@@ -1,0 +1,24 @@
+"""The plans' light inline markup, rendered as HTML: ``*italique*``, ``1^{er}``, ``45^e``."""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+_EMPHASIS = re.compile(r"\*([^*\n]+)\*")
+_SUPERSCRIPT = re.compile(r"\^\{([^}\n]+)\}|\^([A-Za-zÀ-ÿ]+)")
+
+
+def render(text: str | None) -> Markup:
+    """Escape ``text``, then turn the plan's markup into ``<em>`` and ``<sup>``."""
+    if text is None:
+        return Markup("")
+    html = str(escape(text))
+    html = _EMPHASIS.sub(r"<em>\1</em>", html)
+    html = _SUPERSCRIPT.sub(lambda m: f"<sup>{m[1] or m[2]}</sup>", html)
+    return Markup(html)
+
+
+def has_markup(text: str) -> bool:
+    return bool(_EMPHASIS.search(text) or _SUPERSCRIPT.search(text))

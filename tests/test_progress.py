@@ -1,0 +1,406 @@
+"""Objective progress: sourced statuses, rollup views, pages, and the staff CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import sqlite3
+
+import pytest
+import pytest_asyncio
+import yaml
+from ciso.build import build
+from ciso.cli import cli
+from ciso.site import datasette_kwargs
+from click.testing import CliRunner
+from conftest import DATA, REAL_PLAN
+from datasette.app import Datasette
+from test_plan_parser import line_of
+
+STATUS_FILE = DATA / "suivi" / "statuts-du-plan.yml"
+STATUS_COLUMNS = ["prevu", "conditionnel", "en_cours", "realise", "reporte", "annule"]
+
+
+def query(db, sql, params=()):
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute(sql, params)]
+
+
+# --- the plan's own statuses -------------------------------------------------------------
+
+
+def test_every_curated_quotation_is_verbatim_in_its_item():
+    plan_text = REAL_PLAN.read_text(encoding="utf-8")
+    lines = plan_text.split("\n")
+    entries = yaml.safe_load(STATUS_FILE.read_text(encoding="utf-8"))
+    assert len(entries) >= 5
+    for entry in entries:
+        assert entry["citation"] in plan_text, entry
+        # ... and in the line of the bullet it is about (numbering counted independently of the parser).
+        major, minor, rank = (int(x) for x in entry["element"].split("."))
+        start = lines.index(next(x for x in lines if x.startswith(f"{major}.{minor} ")))
+        bullets = []
+        for line in lines[start + 1 :]:
+            if re.match(r"^\d+\.\d+ |^OBJECTIF ", line):
+                break
+            if line.startswith("- "):
+                bullets.append(line)
+        assert entry["citation"] in bullets[rank - 1], entry
+
+
+def test_wrong_quotation_fails_the_build_with_file_and_line(data_copy, tmp_path):
+    path = data_copy / "suivi" / "statuts-du-plan.yml"
+    text = path.read_text(encoding="utf-8").replace('"Si le PSOCI est obtenu"', '"Si le PSOCI est accordé"')
+    path.write_text(text, encoding="utf-8")
+    db = tmp_path / "ciso.db"
+    db.write_bytes(b"previous database")
+    result = CliRunner().invoke(cli, ["build", "--data", str(data_copy), "--db", str(db)])
+    assert result.exit_code == 1
+    assert (
+        f"{path}:{line_of(text, 'Si le PSOCI est accordé')}: citation introuvable mot pour mot dans le texte de 2.1.2"
+        in result.output
+    )
+    assert db.read_bytes() == b"previous database"
+
+
+def test_quotation_from_another_item_is_refused(data_copy):
+    path = data_copy / "suivi" / "statuts-du-plan.yml"
+    text = path.read_text(encoding="utf-8").replace('element: "2.1.2"', 'element: "2.1.3"')
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "--data", str(data_copy)])
+    assert result.exit_code == 1
+    assert "citation introuvable mot pour mot dans le texte de 2.1.3" in result.output
+    assert "elle se trouve ailleurs dans le plan" in result.output
+
+
+def test_real_statuses_are_exactly_what_the_plan_says(built):
+    current = {r["numero"]: r for r in query(built, "select * from statut_activites")}
+    stated = {
+        "1.1.1": "reporte",
+        "1.1.2": "prevu",
+        "1.3.2": "en_cours",
+        "2.1.1": "en_cours",
+        "2.1.2": "conditionnel",
+        "2.1.5": "conditionnel",
+    }
+    for numero, row in current.items():
+        if numero in stated:
+            assert (row["statut"], row["source"], row["sans_suivi"]) == (stated[numero], "plan", 0), numero
+            assert row["citation"] in REAL_PLAN.read_text(encoding="utf-8").split("\n")[row["suivi_ligne"] - 1]
+        else:
+            assert (row["statut"], row["source"], row["sans_suivi"]) == ("prevu", None, 1), numero
+    assert current["2.1.1"]["date_fin"] == "2020-12-31"
+    # Nothing is done unless a source says so.
+    assert query(built, "select count(*) n from statut_elements where statut = 'realise'")[0]["n"] == 0
+
+
+def test_real_rollups(built):
+    plan = query(built, "select * from avancement_plans")[0]
+    assert plan["nb_elements"] == 62  # 60 activities + 3.3 and 4.2, which have none
+    assert {k: plan[f"nb_{k}"] for k in STATUS_COLUMNS} == {
+        "prevu": 57,
+        "conditionnel": 2,
+        "en_cours": 2,
+        "realise": 0,
+        "reporte": 1,
+        "annule": 0,
+    }
+    assert plan["nb_sans_suivi"] == 56 and plan["derniere_mise_a_jour"] is None
+    objectives = query(
+        built, "select numero, nb_elements, nb_en_cours, nb_reporte, nb_conditionnel from avancement_objectifs"
+    )
+    assert [(o["numero"], o["nb_elements"]) for o in objectives] == [(1, 15), (2, 11), (3, 5), (4, 13), (5, 18)]
+    actions = {r["numero"]: r for r in query(built, "select * from statut_actions")}
+    assert (actions["2.1"]["statut"], actions["2.1"]["statut_de"]) == ("en_cours", "activites")
+    assert (actions["3.3"]["statut"], actions["3.3"]["sans_suivi"]) == ("prevu", 1)
+
+
+# --- pages on the real data ----------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_progress_page_numbers_equal_the_views(ds, built):
+    html = (await ds.client.get("/-/progres")).text
+    data = (await ds.client.get("/-/progres.json")).json()
+    objectives = query(built, "select * from avancement_objectifs order by ordre")
+    assert data["plans"][0]["objectifs"] == objectives
+    for o in objectives:
+        link = f'<a href="/-/progres/{o["plan_id"]}/{o["numero"]}">Objectif {o["numero"]}</a></th>'
+        row = html[html.index(link) : html.index("</tr>", html.index(link))]
+        cells = re.findall(r'<td class="ciso-nombre">([^<]*)</td>', row)
+        assert cells[:6] == [str(o[f"nb_{s}"]) for s in STATUS_COLUMNS]
+        assert cells[6] == str(o["nb_elements"])
+    assert "<strong>62</strong> éléments suivis" in html
+    assert "aucune mise à jour publiée depuis le plan" in html
+    assert 'role="img" aria-label="15 éléments : 13 prévus, 1 en cours, 1 reporté"' in html
+    assert 'data-vega-spec="spec-2020-2021"' in html and "/static/vendor/vega-lite.min.js" in html
+
+
+@pytest.mark.asyncio
+async def test_objective_page_shows_statuses_quotes_and_sources(ds, built):
+    response = await ds.client.get("/-/progres/2020-2021/2")
+    assert response.status_code == 200
+    html = response.text
+    assert "Objectif 2 : Contribuer concrètement" in html
+    assert "Titre dans la liste des objectifs du plan" in html  # announced title differs
+    assert "« Si le PSOCI est obtenu »" in html
+    assert 'href="/-/source/2020-2021#L82"' in html
+    assert "jusqu'au 31 décembre 2020" in html
+    assert (
+        html.count("Aucun suivi publié.")
+        == query(built, "select count(*) n from statut_activites where objectif_id = '2020-2021-2' and sans_suivi")[0][
+            "n"
+        ]
+        + query(built, "select count(*) n from statut_actions where objectif_id = '2020-2021-2' and sans_suivi")[0]["n"]
+    )
+    assert '<a href="/ciso/activites/2020-2021-2-1-2">fiche de l\'activité</a>' in html
+    assert (
+        "/ciso?sql=select+%2A+from+avancement_objectifs+where+objectif_id+%3D+%3Aobjectif&amp;objectif=2020-2021-2"
+        in html
+    )
+    assert "<em>pepenadores</em>" in html  # the plan's markup is rendered
+    data = (await ds.client.get("/-/progres/2020-2021/2.json")).json()
+    assert data["avancement"]["nb_conditionnel"] == 2
+    assert [a["numero"] for a in data["actions"]] == ["2.1", "2.2", "2.3", "2.4"]
+    assert [h["element"] for h in data["historique"]] == ["2.1.1", "2.1.2", "2.1.5"]
+
+
+@pytest.mark.asyncio
+async def test_sql_links_on_the_objective_page_return_the_same_numbers(ds, built):
+    html = (await ds.client.get("/-/progres/2020-2021/1")).text
+    href = re.search(r'href="(/ciso\?sql=select\+%2A\+from\+avancement_objectifs[^"]+)"', html)[1].replace("&amp;", "&")
+    rows = (await ds.client.get(href.replace("/ciso?", "/ciso.json?") + "&_shape=array")).json()
+    assert rows == query(built, "select * from avancement_objectifs where objectif_id = '2020-2021-1'")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/-/progres/2020-2021/9",
+        "/-/progres/1999-2000/1",
+        "/-/progres/2020-2021/abc",
+        "/-/progres/2020-2021/1.5",
+        "/-/progres/nope",
+        "/-/progres/2020-2021/9.json",
+        "/-/source/1999-2000",
+    ],
+)
+async def test_unknown_plan_or_objective_is_a_french_404(ds, path):
+    response = await ds.client.get(path)
+    assert response.status_code == 404
+    if not path.endswith(".json"):
+        assert '<html lang="fr">' in response.text and "introuvable" in response.text
+
+
+@pytest.mark.asyncio
+async def test_plan_url_redirects_to_its_section(ds):
+    response = await ds.client.get("/-/progres/2020-2021")
+    assert response.status_code == 302 and response.headers["location"] == "/-/progres#plan-2020-2021"
+
+
+@pytest.mark.asyncio
+async def test_menu_links_to_progress(ds):
+    assert '<a href="/-/progres">Avancement du plan</a>' in (await ds.client.get("/ciso")).text
+
+
+@pytest.mark.asyncio
+async def test_status_colours_come_from_the_statuts_table(ds, built):
+    css = (await ds.client.get("/-/statuts.css")).text
+    for s in query(built, "select id, couleur from statuts"):
+        assert f".ciso-badge.ciso-statut-{s['id']} {{ background: {s['couleur']}; }}" in css
+
+
+# --- an invented progress log (tests only) ------------------------------------------------
+
+LOG = """date,plan,element,statut,avancement,note,preuve,par
+2020-10-01,2020-2021,1.4.3,en_cours,30,Préparation du webinaire (inventé),,coordination
+2021-02-15,2020-2021,1.4.3,realise,100,Webinaire tenu (inventé),https://example.org/webinaire,coordination
+2020-11-20,2020-2021,1.4.3,reporte,,Reporté (inventé),,coordination
+2021-01-10,2020-2021,2.1,realise,,Action close (inventé),,coordination
+2021-01-05,2020-2021,2.1.2,annule,,PSOCI refusé (inventé),,coordination
+"""
+
+
+@pytest.fixture
+def logged_db(data_copy, tmp_path):
+    (data_copy / "suivi" / "mises-a-jour.csv").write_text(LOG, encoding="utf-8")
+    db = tmp_path / "ciso.db"
+    build(data_copy, db, today=dt.date(2021, 3, 1))
+    return db
+
+
+def test_latest_update_wins_and_history_is_in_date_order(logged_db):
+    row = query(logged_db, "select * from statut_activites where numero = '1.4.3'")[0]
+    assert (row["statut"], row["date"], row["avancement"], row["source"]) == (
+        "realise",
+        "2021-02-15",
+        100,
+        "mise_a_jour",
+    )
+    history = query(logged_db, "select date, statut, ligne from suivi where element = '1.4.3' order by rang")
+    assert [(h["date"], h["statut"]) for h in history] == [
+        ("2020-10-01", "en_cours"),
+        ("2020-11-20", "reporte"),
+        ("2021-02-15", "realise"),
+    ]
+    assert [h["ligne"] for h in history] == [2, 4, 3]  # lines of the log file
+
+
+def test_action_update_applies_to_its_activities_unless_a_later_one_says_otherwise(logged_db):
+    rows = {
+        r["numero"]: r for r in query(logged_db, "select * from statut_activites where action_id = '2020-2021-2-1'")
+    }
+    # 2.1 was declared done on 2021-01-10: later than the plan's statements and than 2.1.2's cancellation.
+    assert {n: r["statut"] for n, r in rows.items()} == {f"2.1.{i}": "realise" for i in range(1, 6)}
+    assert rows["2.1.3"]["statut_de"] == "action"
+    action = query(logged_db, "select * from statut_actions where numero = '2.1'")[0]
+    assert (action["statut"], action["statut_de"], action["date"]) == ("realise", "action", "2021-01-10")
+
+
+def test_rollups_follow_the_log(logged_db):
+    objective = {o["numero"]: o for o in query(logged_db, "select * from avancement_objectifs")}
+    assert objective[1]["nb_realise"] == 1 and objective[1]["derniere_mise_a_jour"] == "2021-02-15"
+    assert objective[2]["nb_realise"] == 5 and objective[2]["nb_conditionnel"] == 0
+    assert objective[2]["part_realise"] == round(5 / 11, 4)
+    plan = query(logged_db, "select * from avancement_plans")[0]
+    assert (plan["nb_realise"], plan["nb_mises_a_jour"], plan["derniere_mise_a_jour"]) == (6, 5, "2021-02-15")
+
+
+@pytest_asyncio.fixture
+async def logged_ds(logged_db):
+    datasette = Datasette(immutables=[str(logged_db)], **datasette_kwargs())
+    await datasette.invoke_startup()
+    return datasette
+
+
+@pytest.mark.asyncio
+async def test_pages_show_the_log(logged_ds, logged_db):
+    overview = (await logged_ds.client.get("/-/progres")).text
+    assert "dernière mise à jour le 15 février 2021" in overview
+    assert "(5 mises à jour)" in overview
+    page = (await logged_ds.client.get("/-/progres/2020-2021/1")).text
+    timeline = page[page.index("Historique du suivi") :]
+    dates = re.findall(r'<span class="ciso-date">([^<]+)</span>', timeline)
+    assert dates == [
+        "Plan d'action",
+        "Plan d'action",
+        "Plan d'action",
+        "1er octobre 2020",
+        "20 novembre 2020",
+        "15 février 2021",
+    ]
+    assert 'href="https://example.org/webinaire"' in page
+    assert "avancement 100&nbsp;%" in page
+
+
+def test_bad_log_line_fails_the_build_with_its_line(data_copy, tmp_path):
+    (data_copy / "suivi" / "mises-a-jour.csv").write_text(
+        LOG + "2021-01-01,2020-2021,7.1,realise,,,,x\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(cli, ["check", "--data", str(data_copy)])
+    assert result.exit_code == 1
+    assert (
+        f"{data_copy / 'suivi' / 'mises-a-jour.csv'}:7: action 7.1 introuvable dans le plan 2020-2021" in result.output
+    )
+
+
+# --- `ciso suivi ajouter` / `ciso suivi liste` ---------------------------------------------
+
+
+def ajouter(data, *args):
+    return CliRunner().invoke(cli, ["suivi", "ajouter", *args, "--data", str(data)])
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["2020-2021", "9.9", "realise", "--date", "2020-12-01"], "action 9.9 introuvable dans le plan 2020-2021"),
+        (["2020-2021", "1.4.99", "realise", "--date", "2020-12-01"], "activité 1.4.99 introuvable"),
+        (["1999-2000", "1.4", "realise", "--date", "2020-12-01"], "plan « 1999-2000 » inconnu"),
+        (["2020-2021", "1.4", "fini", "--date", "2020-12-01"], "statut « fini » inconnu"),
+        (["2020-2021", "1.4", "realise", "--date", "01/12/2020"], "date « 01/12/2020 » invalide"),
+        (["2020-2021", "1.4", "realise", "--date", "2020-02-30"], "date « 2020-02-30 » invalide"),
+        (["2020-2021", "1.4", "realise", "--date", "1990-01-01"], "trop ancienne pour le plan 2020-2021"),
+        (
+            ["2020-2021", "1.4", "realise", "--date", (dt.date.today() + dt.timedelta(days=1)).isoformat()],
+            "dans le futur",
+        ),
+        (["2020-2021", "1.4", "realise", "--date", "2020-12-01", "--avancement", "101"], "avancement « 101 » invalide"),
+        (["2020-2021", "1.4", "realise", "--date", "2020-12-01", "--avancement", "-1"], "avancement « -1 » invalide"),
+        (["2020-2021", "1.4", "realise", "--date", "2020-12-01", "--avancement", "50%"], "avancement « 50% » invalide"),
+        (["2020-2021", "1.4", "realise", "--date", "2020-12-01", "--preuve", "ftp://x"], "preuve « ftp://x »"),
+    ],
+)
+def test_ajouter_refuses_and_writes_nothing(data_copy, args, message):
+    log = data_copy / "suivi" / "mises-a-jour.csv"
+    log.write_text(LOG, encoding="utf-8")
+    before = log.read_bytes()
+    result = ajouter(data_copy, *args)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Rien n'a été écrit." in result.output
+    assert log.read_bytes() == before
+
+
+def test_ajouter_appends_one_line_that_the_next_build_publishes(data_copy, tmp_path):
+    log = data_copy / "suivi" / "mises-a-jour.csv"
+    before = log.read_bytes()
+    result = ajouter(
+        data_copy,
+        "2020-2021",
+        "1.4.2",
+        "en_cours",
+        "--date",
+        "2020-12-01",
+        "--avancement",
+        "40",
+        "--note",
+        "Lettre envoyée, « avec guillemets », virgules",
+        "--preuve",
+        "https://example.org/lettre",
+    )
+    assert result.exit_code == 0, result.output
+    after = log.read_bytes()
+    assert after.startswith(before)
+    added = after[len(before) :].decode("utf-8")
+    assert added == (
+        '2020-12-01,2020-2021,1.4.2,en_cours,40,"Lettre envoyée, « avec guillemets », virgules",'
+        "https://example.org/lettre,équipe du CISO\n"
+    )
+    db = tmp_path / "ciso.db"
+    build(data_copy, db)
+    row = query(db, "select * from statut_activites where numero = '1.4.2'")[0]
+    assert (row["statut"], row["avancement"], row["note"]) == (
+        "en_cours",
+        40,
+        "Lettre envoyée, « avec guillemets », virgules",
+    )
+
+
+def test_ajouter_refuses_when_the_sources_are_broken(data_copy):
+    log = data_copy / "suivi" / "mises-a-jour.csv"
+    log.write_text(LOG + "2021-01-01,2020-2021,7.1,realise,,,,x\n", encoding="utf-8")
+    before = log.read_bytes()
+    result = ajouter(data_copy, "2020-2021", "1.4", "realise", "--date", "2020-12-01")
+    assert result.exit_code == 1 and "7.1 introuvable" in result.output
+    assert log.read_bytes() == before
+
+
+def test_liste_prints_current_statuses(data_copy, tmp_path):
+    shutil.copy(DATA / "suivi" / "mises-a-jour.csv", data_copy / "suivi" / "mises-a-jour.csv")
+    result = CliRunner().invoke(
+        cli, ["suivi", "liste", "2020-2021", "--data", str(data_copy), "--db", str(tmp_path / "ciso.db")]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:6] == ["plan", "numéro", "niveau", "statut", "source", "date"]
+    assert len(lines) == 1 + 22 + 60
+    assert any(re.match(r"2020-2021\s+1\.1\.1\s+activité\s+reporte\s+plan", line) for line in lines)
+    assert any(re.match(r"2020-2021\s+4\.2\s+action\s+prevu\s+aucun suivi", line) for line in lines)
+    unknown = CliRunner().invoke(
+        cli, ["suivi", "liste", "1999-2000", "--data", str(data_copy), "--db", str(tmp_path / "ciso.db")]
+    )
+    assert unknown.exit_code == 1 and "plan « 1999-2000 » inconnu" in unknown.output
