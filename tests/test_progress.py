@@ -202,8 +202,10 @@ async def test_plan_url_redirects_to_its_section(ds):
 
 
 @pytest.mark.asyncio
-async def test_menu_links_to_progress(ds):
-    assert '<a href="/-/progres">Avancement du plan</a>' in (await ds.client.get("/ciso")).text
+@pytest.mark.parametrize("path", ["/", "/ciso"])
+async def test_menu_and_home_link_to_progress(ds, path):
+    html = (await ds.client.get(path)).text
+    assert '<a href="/-/progres">Avancement du plan</a>' in html
 
 
 @pytest.mark.asyncio
