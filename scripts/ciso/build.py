@@ -41,7 +41,7 @@ def plan_files(data_dir: Path) -> list[Path]:
 def source_files(data_dir: Path) -> list[Path]:
     """Every file the build reads, in a stable order."""
     files = plan_files(data_dir)
-    files += [data_dir / "reference" / spec.file for spec in SPECS]
+    files += [data_dir / "reference" / name for name in sorted({spec.file for spec in SPECS})]
     files += [data_dir / PLAN_STATUS_FILE, data_dir / LOG_FILE]
     return [f for f in files if f.exists()]
 
@@ -95,8 +95,8 @@ def read_corpus(data_dir: Path, progress: Progress = no_progress, today: dt.date
     plans = {p.period: p for p in corpus.plans if p.period}
     reference, problems = load_reference(data_dir, plans)
     corpus.problems.extend(problems)
-    for spec in SPECS:
-        path = data_dir / "reference" / spec.file
+    for name in sorted({spec.file for spec in SPECS}):
+        path = data_dir / "reference" / name
         if path.exists():
             corpus.sources.append(_source_row(path, data_dir, "reference"))
     if plan_problems or not plans:
@@ -109,12 +109,7 @@ def read_corpus(data_dir: Path, progress: Progress = no_progress, today: dt.date
         fichier = str(Path(plan.path).relative_to(data_dir))
         for name, rows in plan_rows(plan, fichier).items():
             tables[name].extend(rows)
-    for spec in SPECS:
-        rows = reference.tables[spec.table]
-        if spec.table == "organisations":
-            for row in rows:
-                row["pays_id"] = row.pop("pays")
-        tables[spec.table] = rows
+    tables.update(reference.tables)
     tables.update(link_rows(tables["activites"], tables["actions"], reference.aliases))
 
     items = item_index(tables)

@@ -22,14 +22,23 @@ from .yamlsource import Entry, load_entries
 ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
+ACTIONS = "@actions"  # a list of the plan's action numbers ("1.4"), stored as action ids
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str = "str"  # str, int, list
+    kind: str = "str"  # str, int, list (of str), quote (a verbatim quotation of the entry's plan)
     required: bool = False
-    ref: str | None = None  # another reference table whose ids are allowed
+    ref: str | None = None  # another reference table whose ids are allowed, or ACTIONS
     pattern: str | None = None
     choices: tuple[str, ...] | None = None
+    column: str | None = None  # database column, when it differs from the YAML key
+    link: tuple[str, str, str] | None = None  # for lists: (link table, own id column, other id column)
+
+    @property
+    def db_column(self) -> str:
+        return self.column or self.name
 
 
 @dataclass(frozen=True)
@@ -37,9 +46,10 @@ class Spec:
     table: str
     file: str
     fields: tuple[Field, ...]
-    cited: bool = True  # entries must cite a plan (plan + citation)
+    cited: bool = True  # entries may cite a plan (plan + citation)
     citation_required: bool = False
     aliases: bool = False  # entries carry ``alias`` used to link activities
+    key: str | None = None  # the YAML file holds several lists; this spec reads this key
 
     def field_names(self) -> set[str]:
         names = {f.name for f in self.fields}
@@ -80,6 +90,7 @@ SPECS: tuple[Spec, ...] = (
         "pays.yml",
         (
             Field("id", required=True, pattern=r"^[A-Z]{2}$"),
+            Field("code_numerique", required=True, pattern=r"^\d{3}$"),
             Field("nom", required=True),
         ),
         citation_required=True,
@@ -93,7 +104,7 @@ SPECS: tuple[Spec, ...] = (
             Field("nom", required=True),
             Field("sigle"),
             Field("type", required=True, ref="types_organisation"),
-            Field("pays", ref="pays"),
+            Field("pays", ref="pays", column="pays_id"),
             Field("site_web"),
         ),
         citation_required=True,
@@ -123,6 +134,96 @@ SPECS: tuple[Spec, ...] = (
         ),
         citation_required=True,
         aliases=True,
+    ),
+    Spec(
+        "statuts_financement",
+        "statuts_financement.yml",
+        (Field("id", required=True, pattern=ID_RE.pattern), Field("libelle", required=True), Field("description")),
+        cited=False,
+    ),
+    Spec(
+        "roles_partenariat",
+        "roles_partenariat.yml",
+        (Field("id", required=True, pattern=ID_RE.pattern), Field("libelle", required=True), Field("description")),
+        cited=False,
+    ),
+    Spec(
+        "financements",
+        "financements.yml",
+        (
+            Field("id", required=True, pattern=ID_RE.pattern),
+            Field("nom", required=True),
+            Field("sigle"),
+            Field("organisation", ref="organisations", column="organisation_id"),
+            Field("objet"),
+            Field("debut", pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$"),
+            Field("fin", pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$"),
+            Field("statut", required=True, ref="statuts_financement"),
+            Field("remplace_par", ref="financements"),
+            Field("actions", kind="list", ref=ACTIONS, link=("financements_actions", "financement_id", "action_id")),
+        ),
+        citation_required=True,
+    ),
+    Spec(
+        "partenariats",
+        "partenariats.yml",
+        (
+            Field("id", required=True, pattern=ID_RE.pattern),
+            Field("organisation", required=True, ref="organisations", column="organisation_id"),
+            Field("role", required=True, ref="roles_partenariat"),
+            Field("objet", required=True),
+            Field("actions", kind="list", ref=ACTIONS, link=("partenariats_actions", "partenariat_id", "action_id")),
+        ),
+        citation_required=True,
+    ),
+    Spec(
+        "positions",
+        "positions.yml",
+        (
+            Field("id", required=True, pattern=ID_RE.pattern),
+            Field("titre", required=True),
+            Field("cible"),
+            Field("cible_citation", kind="quote"),
+            Field(
+                "instruments",
+                kind="list",
+                ref="instruments",
+                link=("positions_instruments", "position_id", "instrument_id"),
+            ),
+            Field("actions", kind="list", ref=ACTIONS, link=("positions_actions", "position_id", "action_id")),
+            Field("pays", kind="list", ref="pays", link=("positions_pays", "position_id", "pays_id")),
+        ),
+        citation_required=True,
+    ),
+    Spec(
+        "equipe",
+        "gouvernance.yml",
+        (
+            Field("id", required=True, pattern=ID_RE.pattern),
+            Field("role", required=True),
+            Field("statut_emploi", required=True),
+            Field("temps"),
+            Field("debut", pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$"),
+            Field("fin", pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$"),
+        ),
+        citation_required=True,
+        key="equipe",
+    ),
+    Spec(
+        "instances",
+        "gouvernance.yml",
+        (
+            Field("id", required=True, pattern=ID_RE.pattern),
+            Field("intitule", required=True),
+            Field("sigle"),
+            Field("type", required=True, choices=("instance", "comite")),
+            Field("etat", required=True, choices=("existant", "a_creer")),
+            Field("creation"),
+            Field("mandat"),
+            Field("actions", kind="list", ref=ACTIONS, link=("instances_actions", "instance_id", "action_id")),
+        ),
+        citation_required=True,
+        key="instances",
     ),
 )
 
@@ -185,7 +286,7 @@ def _check_value(spec: Spec, f: Field, entry: Entry, value, problems: list[Probl
     line = entry.line_of(f.name)
     if f.kind == "int" and not isinstance(value, int):
         problems.append(Problem(entry.path, line, f"« {f.name} » doit être un nombre entier"))
-    elif f.kind == "str" and not isinstance(value, str):
+    elif f.kind in ("str", "quote") and not isinstance(value, str):
         problems.append(Problem(entry.path, line, f"« {f.name} » doit être un texte"))
     elif f.pattern and isinstance(value, str) and not re.match(f.pattern, value):
         problems.append(Problem(entry.path, line, f"« {f.name} » invalide : « {value} » (forme attendue {f.pattern})"))
@@ -195,16 +296,22 @@ def _check_value(spec: Spec, f: Field, entry: Entry, value, problems: list[Probl
         )
 
 
-def read_entries(path: Path, shown: str) -> tuple[list[Entry], list[Problem]]:
+def read_entries(path: Path, shown: str, key: str | None = None) -> tuple[list[Entry], list[Problem]]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as e:
         return [], [Problem(shown, 1, f"le fichier n'est pas en UTF-8 ({e.reason})")]
-    return load_entries(text, shown)
+    return load_entries(text, shown, key)
+
+
+def _plan_actions(plan: Plan | None) -> set[str]:
+    return {a.number for a in plan.actions()} if plan else set()
 
 
 def load_reference(data_dir: Path, plans: dict[str, Plan], specs=SPECS) -> tuple[Reference, list[Problem]]:
-    """Read and check every reference file; return rows and problems."""
+    """Read and check every reference file; return rows (and link rows) and problems."""
+    from .records import action_id
+
     reference = Reference()
     problems: list[Problem] = []
     for spec in specs:
@@ -212,44 +319,95 @@ def load_reference(data_dir: Path, plans: dict[str, Plan], specs=SPECS) -> tuple
         shown = str(path)
         rows: list[dict] = []
         reference.tables[spec.table] = rows
+        for f in spec.fields:
+            if f.link:
+                reference.tables[f.link[0]] = []
         if not path.exists():
             problems.append(Problem(shown, 1, f"fichier de référence manquant : créez {spec.file}"))
             continue
-        entries, found = read_entries(path, shown)
+        entries, found = read_entries(path, shown, spec.key)
         problems.extend(found)
         seen: dict[str, int] = {}
         alias_owner: dict[str, str] = {}
         aliases: dict[str, list[str]] = {}
+        own_ids = {e.get("id") for e in entries}
         for entry in entries:
-            for key in entry.data:
-                if key not in spec.field_names():
-                    problems.append(
-                        Problem(
-                            shown,
-                            entry.line_of(key),
-                            f"champ « {key} » inconnu (champs permis : {', '.join(sorted(spec.field_names()))})",
-                        )
-                    )
+            problems.extend(
+                Problem(
+                    shown,
+                    entry.line_of(key),
+                    f"champ « {key} » inconnu (champs permis : {', '.join(sorted(spec.field_names()))})",
+                )
+                for key in entry.data
+                if key not in spec.field_names()
+            )
+            period = str(entry.get("plan")) if entry.get("plan") is not None else None
+            plan = plans.get(period) if period else None
             row: dict = {}
+            links: list[tuple[str, str, str, str]] = []  # (link table, own column, other column, other id)
             for f in spec.fields:
                 value = entry.get(f.name)
                 if value is None:
                     if f.required:
                         problems.append(Problem(shown, entry.line, f"champ « {f.name} » obligatoire manquant"))
-                    row[f.name] = None
+                    row[f.db_column] = [] if f.kind == "list" else None
+                    if f.kind == "quote":
+                        row[f"{f.db_column}_ligne"] = None
                     continue
-                _check_value(spec, f, entry, value, problems)
-                if f.ref:
-                    known = {r["id"] for r in reference.tables.get(f.ref, [])}
-                    if value not in known:
-                        problems.append(
-                            Problem(
-                                shown,
-                                entry.line_of(f.name),
-                                f"« {f.name}: {value} » ne correspond à aucune entrée de {f.ref}.yml",
+                values = value if f.kind == "list" else [value]
+                if f.kind == "list" and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+                    problems.append(Problem(shown, entry.line_of(f.name), f"« {f.name} » doit être une liste de textes"))
+                    values = []
+                elif f.kind != "list":
+                    _check_value(spec, f, entry, value, problems)
+                ids = []
+                for v in values:
+                    if f.ref == ACTIONS:
+                        if plan is None:
+                            problems.append(
+                                Problem(shown, entry.line_of(f.name), f"« {f.name} » exige « plan: » (la période du plan)")
                             )
-                        )
-                row[f.name] = value
+                        elif v not in _plan_actions(plan):
+                            problems.append(
+                                Problem(shown, entry.line_of(f.name), f"action « {v} » introuvable dans le plan {period}")
+                            )
+                        else:
+                            ids.append(action_id(period, v))
+                    elif f.ref:
+                        known = own_ids if f.ref == spec.table else {r["id"] for r in reference.tables.get(f.ref, [])}
+                        if v not in known:
+                            problems.append(
+                                Problem(
+                                    shown,
+                                    entry.line_of(f.name),
+                                    f"« {f.name}: {v} » ne correspond à aucune entrée de {f.ref}.yml",
+                                )
+                            )
+                        ids.append(v)
+                    else:
+                        ids.append(v)
+                if f.kind == "quote":
+                    line = None
+                    if plan is None:
+                        problems.append(Problem(shown, entry.line_of(f.name), f"« {f.name} » exige « plan: »"))
+                    else:
+                        line = find_quotation(plan, value)
+                        if line is None:
+                            problems.append(
+                                Problem(
+                                    shown,
+                                    entry.line_of(f.name),
+                                    f"citation introuvable mot pour mot dans le plan {period} ({plan.path}) : "
+                                    f"« {value[:80]} » — recopiez-la exactement",
+                                )
+                            )
+                    row[f"{f.db_column}_ligne"] = line
+                if f.kind == "list":
+                    row[f.db_column] = ids
+                    if f.link:
+                        links.extend((f.link[0], f.link[1], f.link[2], i) for i in ids)
+                else:
+                    row[f.db_column] = value
             entry_id = row.get("id")
             if isinstance(entry_id, str):
                 if entry_id in seen:
@@ -261,13 +419,15 @@ def load_reference(data_dir: Path, plans: dict[str, Plan], specs=SPECS) -> tuple
                         )
                     )
                 seen[entry_id] = entry.line_of("id")
+                for table, own, other, other_id in links:
+                    reference.tables[table].append({own: entry_id, other: other_id})
             if spec.cited:
                 if spec.citation_required and "citation" not in entry:
                     problems.append(
                         Problem(
                             shown,
                             entry.line,
-                            "« citation » manquante : citez mot pour mot le passage du plan qui nomme cette entrée",
+                            "« citation » manquante : citez mot pour mot le passage du plan qui justifie cette entrée",
                         )
                     )
                 plan_id, line = check_citation(entry, plans, problems)

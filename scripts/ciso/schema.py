@@ -58,7 +58,7 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "pays",
-        {"id": TEXT, "nom": TEXT, "alias": TEXT, **CITED},
+        {"id": TEXT, "code_numerique": TEXT, "nom": TEXT, "alias": TEXT, **CITED},
         foreign_keys=(("plan_id", "plans", "id"),),
     ),
     Table(
@@ -183,6 +183,90 @@ TABLES: tuple[Table, ...] = (
         ),
         fts=("section", "texte"),
         indexes=(("plan_id", "ligne_debut"),),
+    ),
+    Table("statuts_financement", {"id": TEXT, "libelle": TEXT, "description": TEXT}),
+    Table("roles_partenariat", {"id": TEXT, "libelle": TEXT, "description": TEXT}),
+    Table(
+        "financements",
+        {
+            "id": TEXT,
+            "nom": TEXT,
+            "sigle": TEXT,
+            "organisation_id": TEXT,
+            "objet": TEXT,
+            "debut": TEXT,
+            "fin": TEXT,
+            "statut": TEXT,
+            "remplace_par": TEXT,
+            "actions": TEXT,
+            **CITED,
+        },
+        foreign_keys=(
+            ("organisation_id", "organisations", "id"),
+            ("statut", "statuts_financement", "id"),
+            ("plan_id", "plans", "id"),
+        ),
+    ),
+    Table(
+        "partenariats",
+        {"id": TEXT, "organisation_id": TEXT, "role": TEXT, "objet": TEXT, "actions": TEXT, **CITED},
+        foreign_keys=(
+            ("organisation_id", "organisations", "id"),
+            ("role", "roles_partenariat", "id"),
+            ("plan_id", "plans", "id"),
+        ),
+    ),
+    Table(
+        "positions",
+        {
+            "id": TEXT,
+            "titre": TEXT,
+            "cible": TEXT,
+            "cible_citation": TEXT,
+            "cible_citation_ligne": INT,
+            "instruments": TEXT,
+            "actions": TEXT,
+            "pays": TEXT,
+            **CITED,
+        },
+        foreign_keys=(("plan_id", "plans", "id"),),
+    ),
+    Table(
+        "equipe",
+        {"id": TEXT, "role": TEXT, "statut_emploi": TEXT, "temps": TEXT, "debut": TEXT, "fin": TEXT, **CITED},
+        foreign_keys=(("plan_id", "plans", "id"),),
+    ),
+    Table(
+        "instances",
+        {
+            "id": TEXT,
+            "intitule": TEXT,
+            "sigle": TEXT,
+            "type": TEXT,
+            "etat": TEXT,
+            "creation": TEXT,
+            "mandat": TEXT,
+            "actions": TEXT,
+            **CITED,
+        },
+        foreign_keys=(("plan_id", "plans", "id"),),
+    ),
+    *(
+        Table(
+            name,
+            {own: TEXT, other: TEXT},
+            pk=(own, other),
+            foreign_keys=((own, owner, "id"), (other, target, "id")),
+            indexes=((other,),),
+        )
+        for name, own, owner, other, target in (
+            ("financements_actions", "financement_id", "financements", "action_id", "actions"),
+            ("partenariats_actions", "partenariat_id", "partenariats", "action_id", "actions"),
+            ("positions_instruments", "position_id", "positions", "instrument_id", "instruments"),
+            ("positions_actions", "position_id", "positions", "action_id", "actions"),
+            ("positions_pays", "position_id", "positions", "pays_id", "pays"),
+            ("instances_actions", "instance_id", "instances", "action_id", "actions"),
+        )
     ),
     Table(
         "lignes",

@@ -151,4 +151,23 @@ left join statut_elements e on e.plan_id = p.id
 group by p.id
 order by p.id
 """,
+    "financements_par_statut": """
+select st.id as statut, st.libelle, count(f.id) as nombre
+from statuts_financement st
+left join financements f on f.statut = st.id
+group by st.id
+order by case st.id when 'obtenu' then 1 when 'en_attente' then 2 when 'vise' then 3 else 4 end
+""",
+    "pays_partenaires": """
+select
+    p.id as pays_id, p.nom, p.code_numerique,
+    (select count(*) from activites_pays ap where ap.pays_id = p.id) as nb_activites,
+    (select count(*) from organisations o where o.pays_id = p.id and o.id != 'ciso') as nb_organisations,
+    (select count(*) from partenariats pa join organisations o on o.id = pa.organisation_id
+        where o.pays_id = p.id) as nb_partenariats,
+    (select count(*) from positions_pays pp where pp.pays_id = p.id) as nb_positions
+from pays p
+order by nb_activites desc, p.nom
+""",
 }
+
