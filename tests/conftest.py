@@ -42,7 +42,7 @@ CHROMIUM_ARGS = [
 def built(tmp_path_factory) -> Path:
     """The real database, built from data/ by the real pipeline."""
     db = tmp_path_factory.mktemp("real") / "ciso.db"
-    build(DATA, db)
+    build(DATA, db, export_dir=db.parent / "export")
     return db
 
 
@@ -56,7 +56,7 @@ def data_copy(tmp_path) -> Path:
 
 @pytest_asyncio.fixture(scope="session")
 async def ds(built) -> Datasette:
-    datasette = Datasette(immutables=[str(built)], **datasette_kwargs())
+    datasette = Datasette(immutables=[str(built)], **datasette_kwargs(export_dir=built.parent / "export"))
     await datasette.invoke_startup()
     return datasette
 
@@ -72,7 +72,7 @@ def server(built):
     """A real ``datasette serve`` on 127.0.0.1 with the project's options; stopped at the end."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "datasette", *serve_args(built, "127.0.0.1", port)],
+        [sys.executable, "-m", "datasette", *serve_args(built, "127.0.0.1", port, export_dir=built.parent / "export")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -135,10 +135,20 @@ def check(data_dir: Path, progress: Progress = no_progress, today: dt.date | Non
     return corpus
 
 
-def build(data_dir: Path, db_path: Path, progress: Progress = no_progress, today: dt.date | None = None) -> Corpus:
-    """Check the sources, then write the database atomically (temp file + rename)."""
+def build(
+    data_dir: Path,
+    db_path: Path,
+    progress: Progress = no_progress,
+    today: dt.date | None = None,
+    export_dir: Path | None = None,
+) -> Corpus:
+    """Check the sources, write the database atomically (temp file + rename), then the downloads."""
+    from .export import export
     from .load import write_database
+    from .site import load_metadata
 
     corpus = check(data_dir, progress, today)
     write_database(Path(db_path), corpus, fingerprint(Path(data_dir)), progress)
+    if export_dir is not None:
+        export(Path(db_path), Path(export_dir), load_metadata())
     return corpus

@@ -24,6 +24,20 @@ DATA_OPTION = click.option(
     show_default=True,
     help="Dossier des sources (plans/, reference/).",
 )
+EXPORT_OPTION = click.option(
+    "--export",
+    "export_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Dossier des téléchargements (CSV, paquet de données, zip), refait à chaque construction "
+    "[défaut : export/ à côté de la base].",
+)
+
+
+def default_export(db_path: Path, export_dir: Path | None) -> Path:
+    return export_dir if export_dir is not None else db_path.parent / "export"
+
+
 DB_OPTION = click.option(
     "--db",
     "db_path",
@@ -70,7 +84,8 @@ def cli():
 @cli.command()
 @DATA_OPTION
 @DB_OPTION
-def build(data_dir: Path, db_path: Path):
+@EXPORT_OPTION
+def build(data_dir: Path, db_path: Path, export_dir: Path):
     """Lire les plans et les références, vérifier, écrire la base.
 
     La base est écrite dans un fichier temporaire puis renommée : en cas
@@ -78,16 +93,40 @@ def build(data_dir: Path, db_path: Path):
 
     Exemple : ciso build --data data --db ciso.db
     """
+    export_dir = default_export(db_path, export_dir)
     try:
-        corpus = build_database(data_dir, db_path, progress)
+        corpus = build_database(data_dir, db_path, progress, export_dir=export_dir)
     except SourceError as e:
         fail_with(e)
     t = corpus.tables
     click.echo(
         f"{db_path} : {len(t['plans'])} plan(s), {len(t['objectifs'])} objectifs, "
         f"{len(t['actions'])} actions, {len(t['activites'])} activités, "
-        f"{len(t['passages'])} passages."
+        f"{len(t['passages'])} passages ; téléchargements dans {export_dir}/."
     )
+
+
+@cli.command("export")
+@DB_OPTION
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Dossier à écrire."
+)
+def export_command(db_path: Path, out_dir: Path):
+    """Écrire les téléchargements : chaque table en CSV (simple et pour Excel), un paquet
+    de données Frictionless v2 (datapackage.json) validé, et le tout dans ciso-donnees.zip.
+
+    Exemple : ciso export --db ciso.db --out export
+    """
+    from .export import ExportError, export
+    from .site import load_metadata
+
+    if not db_path.exists():
+        raise click.ClickException(f"{db_path} introuvable : lancez d'abord « ciso build ».")
+    try:
+        summary = export(db_path, out_dir, load_metadata())
+    except ExportError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{summary['tables']} tables exportées dans {out_dir}/ ; paquet : {summary['paquet']}")
 
 
 @cli.command()
@@ -118,27 +157,30 @@ def built_fingerprint(db_path: Path) -> str | None:
 @cli.command()
 @DATA_OPTION
 @DB_OPTION
+@EXPORT_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
 @click.option("--port", "-p", default=8001, show_default=True, type=int, help="Port d'écoute.")
-def serve(data_dir: Path, db_path: Path, host: str, port: int):
+def serve(data_dir: Path, db_path: Path, export_dir: Path, host: str, port: int):
     """Reconstruire la base si les sources ont changé, puis la servir avec Datasette.
 
     Exemple : ciso serve --port 8001
     """
     from .site import serve_args
 
-    ensure_built(data_dir, db_path)
-    args = [sys.executable, "-m", "datasette", *serve_args(db_path, host, port)]
+    export_dir = default_export(db_path, export_dir)
+    ensure_built(data_dir, db_path, export_dir)
+    args = [sys.executable, "-m", "datasette", *serve_args(db_path, host, port, export_dir=export_dir)]
     click.echo(f"Site servi sur http://{host}:{port}/", err=True)
     os.execv(sys.executable, args)
 
 
-def ensure_built(data_dir: Path, db_path: Path) -> None:
+def ensure_built(data_dir: Path, db_path: Path, export_dir: Path | None = None) -> None:
     """Rebuild the database when the sources (or the code) changed since it was built."""
-    if built_fingerprint(db_path) != fingerprint(data_dir):
+    stale = built_fingerprint(db_path) != fingerprint(data_dir)
+    if stale or (export_dir is not None and not (export_dir / "datapackage.json").exists()):
         click.echo("Sources modifiées depuis la dernière construction : reconstruction…", err=True)
         try:
-            build_database(data_dir, db_path, progress)
+            build_database(data_dir, db_path, progress, export_dir=export_dir)
         except SourceError as e:
             fail_with(e)
 
@@ -216,7 +258,7 @@ def suivi_liste(plan, data_dir: Path, db_path: Path):
 
     Exemple : ciso suivi liste 2020-2021
     """
-    ensure_built(data_dir, db_path)
+    ensure_built(data_dir, db_path, default_export(db_path, None))
     sql = """
         select plan_id, numero, 'action' as niveau, statut, source, date, titre as texte, sans_suivi, ordre
         from statut_actions where :plan is null or plan_id = :plan

@@ -356,7 +356,9 @@ def load_reference(data_dir: Path, plans: dict[str, Plan], specs=SPECS) -> tuple
                     continue
                 values = value if f.kind == "list" else [value]
                 if f.kind == "list" and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
-                    problems.append(Problem(shown, entry.line_of(f.name), f"« {f.name} » doit être une liste de textes"))
+                    problems.append(
+                        Problem(shown, entry.line_of(f.name), f"« {f.name} » doit être une liste de textes")
+                    )
                     values = []
                 elif f.kind != "list":
                     _check_value(spec, f, entry, value, problems)
@@ -365,11 +367,15 @@ def load_reference(data_dir: Path, plans: dict[str, Plan], specs=SPECS) -> tuple
                     if f.ref == ACTIONS:
                         if plan is None:
                             problems.append(
-                                Problem(shown, entry.line_of(f.name), f"« {f.name} » exige « plan: » (la période du plan)")
+                                Problem(
+                                    shown, entry.line_of(f.name), f"« {f.name} » exige « plan: » (la période du plan)"
+                                )
                             )
                         elif v not in _plan_actions(plan):
                             problems.append(
-                                Problem(shown, entry.line_of(f.name), f"action « {v} » introuvable dans le plan {period}")
+                                Problem(
+                                    shown, entry.line_of(f.name), f"action « {v} » introuvable dans le plan {period}"
+                                )
                             )
                         else:
                             ids.append(action_id(period, v))

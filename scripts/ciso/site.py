@@ -24,18 +24,31 @@ def load_metadata(root: Path = ROOT) -> dict:
     return yaml.safe_load((root / "metadata.yml").read_text(encoding="utf-8"))
 
 
-def datasette_kwargs(root: Path = ROOT) -> dict:
+DOWNLOADS = "telechargements"  # URL prefix of the export directory
+
+
+def datasette_kwargs(root: Path = ROOT, export_dir: Path | None = None) -> dict:
     """Keyword arguments for ``datasette.app.Datasette`` (used by the tests)."""
+    mounts = [("static", str(root / "static"))]
+    if export_dir is not None:
+        mounts.append((DOWNLOADS, str(export_dir)))
     return {
         "metadata": load_metadata(root),
         "plugins_dir": str(root / "plugins"),
         "template_dir": str(root / "templates"),
-        "static_mounts": [("static", str(root / "static"))],
+        "static_mounts": mounts,
         "settings": dict(SETTINGS),
     }
 
 
-def serve_args(db_path: Path, host: str, port: int, root: Path = ROOT, inspect_file: Path | None = None) -> list[str]:
+def serve_args(
+    db_path: Path,
+    host: str,
+    port: int,
+    root: Path = ROOT,
+    inspect_file: Path | None = None,
+    export_dir: Path | None = None,
+) -> list[str]:
     """Arguments for ``datasette serve`` with the project's options."""
     args = [
         "serve",
@@ -56,6 +69,8 @@ def serve_args(db_path: Path, host: str, port: int, root: Path = ROOT, inspect_f
     ]
     if inspect_file is not None:
         args += ["--inspect-file", str(inspect_file)]
+    if export_dir is not None:
+        args += ["--static", f"{DOWNLOADS}:{export_dir}"]
     for key, value in SETTINGS.items():
         if isinstance(value, bool):
             value = "on" if value else "off"

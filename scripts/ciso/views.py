@@ -170,4 +170,3 @@ from pays p
 order by nb_activites desc, p.nom
 """,
 }
-

@@ -1,0 +1,235 @@
+"""Transparency and downloads: /-/transparence and /-/telechargements.
+
+Every figure on these pages comes from a query below and links to the table
+(or filtered table) whose row count it is, so a reader can check it; every
+curated statement links to its line of the plan (/-/source/{plan}#L{ligne}).
+"""
+
+import json
+from pathlib import Path
+from urllib.parse import urlencode
+
+from ciso.schema import TABLES
+from ciso.site import DOWNLOADS
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+
+DATABASE = "ciso"
+EXCLUDED_DOWNLOADS = {"construction"}
+
+
+async def rows(db, sql, params=None):
+    return [dict(r) for r in await db.execute(sql, params or {})]
+
+
+def figure(datasette, value: int, table: str, **filters) -> dict:
+    """A number and the table view whose row count it is."""
+    href = datasette.urls.table(DATABASE, table)
+    if filters:
+        href += "?" + urlencode(filters)
+    return {"valeur": value, "href": href}
+
+
+def map_spec(datasette, countries: list[dict]) -> dict:
+    """Vega-Lite world map: countries named in the plans, coloured by number of activities."""
+    values = [
+        {
+            "code": c["code_numerique"],
+            "pays": c["nom"],
+            "activites": c["nb_activites"],
+            "partenariats": c["nb_partenariats"],
+            "organisations": c["nb_organisations"],
+        }
+        for c in countries
+    ]
+    topo = {
+        "url": datasette.urls.path("/static/vendor/countries-110m.json"),
+        "format": {"type": "topojson", "feature": "countries"},
+    }
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "description": "Pays nommés dans les plans du CISO, selon le nombre d'activités qui les nomment",
+        "width": "container",
+        "height": 340,
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "projection": {"type": "equalEarth"},
+        "layer": [
+            {"data": topo, "mark": {"type": "geoshape", "fill": "#e3e3e3", "stroke": "#ffffff", "strokeWidth": 0.5}},
+            {
+                "data": topo,
+                "transform": [
+                    {
+                        "lookup": "id",
+                        "from": {
+                            "data": {"values": values},
+                            "key": "code",
+                            "fields": ["pays", "activites", "partenariats", "organisations"],
+                        },
+                    },
+                    {"filter": "datum.pays != null"},
+                ],
+                "mark": {"type": "geoshape", "stroke": "#ffffff", "strokeWidth": 0.5},
+                "encoding": {
+                    "color": {
+                        "field": "activites",
+                        "type": "quantitative",
+                        "title": "Activités",
+                        "scale": {"scheme": "blues", "domainMin": 0},
+                    },
+                    "tooltip": [
+                        {"field": "pays", "title": "Pays"},
+                        {"field": "activites", "title": "Activités qui le nomment"},
+                        {"field": "partenariats", "title": "Partenariats"},
+                        {"field": "organisations", "title": "Organisations établies"},
+                    ],
+                },
+            },
+        ],
+        "config": {"font": "Helvetica, Arial, sans-serif", "view": {"stroke": None}},
+    }
+
+
+async def transparency_page(datasette, request):
+    db = datasette.get_database(DATABASE)
+    funding = await rows(
+        db,
+        """select f.*, o.nom as organisation_nom, st.libelle as statut_libelle, r.nom as remplace_par_nom
+        from financements f
+        left join organisations o on o.id = f.organisation_id
+        join statuts_financement st on st.id = f.statut
+        left join financements r on r.id = f.remplace_par
+        order by case f.statut when 'obtenu' then 1 when 'en_attente' then 2 when 'vise' then 3 else 4 end, f.nom""",
+    )
+    by_status = await rows(db, "select * from financements_par_statut")
+    partnerships = await rows(
+        db,
+        """select pa.*, o.nom as organisation_nom, o.sigle, o.pays_id, p.nom as pays_nom, r.libelle as role_libelle
+        from partenariats pa
+        join organisations o on o.id = pa.organisation_id
+        left join pays p on p.id = o.pays_id
+        join roles_partenariat r on r.id = pa.role
+        order by r.id, o.nom""",
+    )
+    roles = await rows(
+        db,
+        """select r.id, r.libelle, count(pa.id) as nombre from roles_partenariat r
+        left join partenariats pa on pa.role = r.id group by r.id order by r.libelle""",
+    )
+    countries = await rows(db, "select * from pays_partenaires")
+    positions = await rows(db, "select * from positions order by rowid")
+    instruments = {r["id"]: r for r in await rows(db, "select id, titre, titre_court, url from instruments")}
+    actions = {r["id"]: r for r in await rows(db, "select id, numero, titre, plan_id, objectif_id from actions")}
+    objectives = {r["id"]: r["numero"] for r in await rows(db, "select id, numero from objectifs")}
+    country_names = {c["pays_id"]: c["nom"] for c in countries}
+    for p in positions:
+        p["instruments"] = [instruments[i] for i in json.loads(p["instruments"])]
+        p["actions"] = [
+            {**actions[a], "objectif": objectives[actions[a]["objectif_id"]]} for a in json.loads(p["actions"])
+        ]
+        p["pays"] = [{"id": c, "nom": country_names.get(c, c)} for c in json.loads(p["pays"])]
+    for item in funding + partnerships:
+        item["actions"] = [actions[a] for a in json.loads(item["actions"])]
+    team = await rows(db, "select * from equipe order by rowid")
+    bodies = await rows(db, "select * from instances order by type desc, rowid")
+    sources = await rows(db, "select * from sources order by type, fichier")
+    built = {r["cle"]: r["valeur"] for r in await rows(db, "select cle, valeur from construction")}
+    plans = await rows(db, "select id, titre, fichier, sha256 from plans order by id")
+    organisations = (await rows(db, "select count(*) as n from organisations where id != 'ciso'"))[0]["n"]
+    with_activities = [c for c in countries if c["nb_activites"]]
+    figures = {
+        "financements": figure(datasette, len(funding), "financements"),
+        "statuts": [{**s, **figure(datasette, s["nombre"], "financements", statut=s["statut"])} for s in by_status],
+        "partenariats": figure(datasette, len(partnerships), "partenariats"),
+        "roles": [{**r, **figure(datasette, r["nombre"], "partenariats", role=r["id"])} for r in roles if r["nombre"]],
+        "organisations": figure(datasette, organisations, "organisations", id__not="ciso"),
+        "pays_activites": figure(datasette, len(with_activities), "pays_partenaires", nb_activites__gt=0),
+        "pays": figure(datasette, len(countries), "pays"),
+        "positions": figure(datasette, len(positions), "positions"),
+        "equipe": figure(datasette, len(team), "equipe"),
+        "instances": figure(datasette, len(bodies), "instances"),
+        "sources": figure(datasette, len(sources), "sources"),
+    }
+    for c in countries:
+        c["figure"] = figure(datasette, c["nb_activites"], "activites_pays", pays_id=c["pays_id"])
+    return Response.html(
+        await datasette.render_template(
+            "transparency.html",
+            {
+                "financements": funding,
+                "partenariats": partnerships,
+                "pays": countries,
+                "positions": positions,
+                "equipe": team,
+                "instances": bodies,
+                "sources": sources,
+                "construction": built,
+                "plans": plans,
+                "chiffres": figures,
+                "carte": json.dumps(map_spec(datasette, countries), ensure_ascii=False),
+                "graphiques": True,
+            },
+            request=request,
+        )
+    )
+
+
+def downloads_dir(datasette) -> Path | None:
+    for prefix, path in datasette.static_mounts:
+        if prefix == DOWNLOADS:
+            return Path(path)
+    return None
+
+
+def size_of(path: Path | None) -> int | None:
+    return path.stat().st_size if path is not None and path.exists() else None
+
+
+async def downloads_page(datasette, request):
+    db = datasette.get_database(DATABASE)
+    counts = await db.table_counts(limit=1000)
+    meta = datasette.metadata("tables", database=DATABASE) or {}
+    folder = downloads_dir(datasette)
+    base = datasette.urls.path(f"/{DOWNLOADS}")
+    tables = []
+    for table in TABLES:
+        if table.name in EXCLUDED_DOWNLOADS:
+            continue
+        info = meta.get(table.name, {})
+        tables.append(
+            {
+                "nom": table.name,
+                "titre": info.get("title") or table.name,
+                "description": info.get("description") or "",
+                "lignes": counts.get(table.name),
+                "csv": datasette.urls.table(DATABASE, table.name, format="csv") + "?_stream=on",
+                "json": datasette.urls.table(DATABASE, table.name, format="json") + "?_shape=array&_stream=on",
+                "excel": f"{base}/excel/{table.name}.csv" if folder else None,
+                "paquet": f"{base}/csv/{table.name}.csv" if folder else None,
+            }
+        )
+    files = {
+        "zip": {"href": f"{base}/ciso-donnees.zip", "octets": size_of(folder and folder / "ciso-donnees.zip")},
+        "datapackage": {"href": f"{base}/datapackage.json", "octets": size_of(folder and folder / "datapackage.json")},
+        "sqlite": {"href": datasette.urls.database(DATABASE) + ".db", "octets": size_of(Path(db.path))},
+    }
+    return Response.html(
+        await datasette.render_template(
+            "downloads.html", {"tables": tables, "fichiers": files, "dossier": folder is not None}, request=request
+        )
+    )
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/-/transparence$", transparency_page),
+        (r"^/-/telechargements$", downloads_page),
+    ]
+
+
+@hookimpl
+def menu_links(datasette):
+    return [
+        {"href": datasette.urls.path("/-/transparence"), "label": "Transparence"},
+        {"href": datasette.urls.path("/-/telechargements"), "label": "Téléchargements"},
+    ]

@@ -1,0 +1,261 @@
+"""Downloads for allies: every table as CSV (plain and Excel), a Data Package v2, one zip.
+
+``export(db_path, out_dir)`` writes, atomically (temporary directory, then rename):
+
+* ``csv/{table}.csv``: UTF-8, comma-separated, with the French label of each
+  coded column right after the code (``statut`` then ``statut_libelle``);
+* ``excel/{table}.csv``: the same rows for spreadsheet software: UTF-8 with a
+  byte-order mark (so Excel keeps the accents), semicolon-separated (the list
+  separator of French-language Excel), CRLF line endings;
+* ``datapackage.json``: a Frictionless Data Package v2 describing ``csv/``
+  (types, French descriptions, primary and foreign keys, ``enum`` constraints
+  for codelists), validated with frictionless before anything is written;
+* ``ciso-donnees.zip``: ``datapackage.json`` and ``csv/`` in one file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import zipfile
+from pathlib import Path
+
+from . import __version__
+from .schema import INT, TABLES
+
+BUNDLE = "ciso-donnees.zip"
+PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+RESOURCE_PROFILE = "https://datapackage.org/profiles/2.0/dataresource.json"
+TABLE_SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
+
+# Reference tables whose codes get a label column, and the column that holds the label.
+LABELLED = {
+    "statuts": "libelle",
+    "statuts_financement": "libelle",
+    "roles_partenariat": "libelle",
+    "types_organisation": "libelle",
+    "pays": "nom",
+    "organisations": "nom",
+    "instruments": "titre_court",
+    "themes": "nom",
+}
+# Codelists: their ids become `enum` constraints on the columns that point at them.
+CODELISTS = {"statuts", "statuts_financement", "roles_partenariat", "types_organisation"}
+# JSON array columns holding ids of a labelled table: (table, column) -> referenced table.
+ARRAYS = {
+    **{(t, c): c for t in ("activites", "actions") for c in ("organisations", "pays", "instruments", "themes")},
+    ("positions", "instruments"): "instruments",
+    ("positions", "pays"): "pays",
+}
+ARRAY_OF_IDS = {"alias", "actions", "organisations", "pays", "instruments", "themes"}
+DATE_COLUMNS = {("plans", "debut"), ("plans", "fin"), ("suivi", "date"), ("suivi", "date_fin")}
+EXCLUDED = {"construction"}
+
+
+class ExportError(Exception):
+    pass
+
+
+def _label_name(column: str) -> str:
+    return (column[:-3] if column.endswith("_id") else column) + "_libelle"
+
+
+def table_columns(table) -> list[dict]:
+    """Columns of a table's export, label columns included, in order."""
+    foreign = {c: other for c, other, _ in table.foreign_keys}
+    columns = []
+    for name, kind in table.columns.items():
+        columns.append({"name": name, "source": name, "kind": kind})
+        target = foreign.get(name)
+        if target in LABELLED:
+            columns.append({"name": _label_name(name), "label_of": name, "target": target})
+        if (table.name, name) in ARRAYS:
+            columns.append({"name": f"{name}_libelles", "labels_of": name, "target": ARRAYS[(table.name, name)]})
+    return columns
+
+
+def _labels(conn) -> dict[str, dict[str, str]]:
+    return {
+        t: dict(conn.execute(f"select id, [{col}] from [{t}]").fetchall())  # noqa: S608 - names from our schema
+        for t, col in LABELLED.items()
+    }
+
+
+def _rows(conn, table, columns, labels):
+    names = list(table.columns)
+    select = ", ".join(f"[{n}]" for n in names)
+    order = ", ".join(f"[{c}]" for c in (table.pk if isinstance(table.pk, tuple) else (table.pk,)))
+    for record in conn.execute(f"select {select} from [{table.name}] order by {order}"):  # noqa: S608
+        values = dict(zip(names, record, strict=True))
+        out = []
+        for c in columns:
+            if "label_of" in c:
+                code = values[c["label_of"]]
+                out.append(labels[c["target"]].get(code) if code is not None else None)
+            elif "labels_of" in c:
+                ids = json.loads(values[c["labels_of"]] or "[]")
+                out.append(" ; ".join(labels[c["target"]].get(i, i) for i in ids))
+            else:
+                out.append(values[c["source"]])
+        yield out
+
+
+def _field(table, column: dict, meta_columns: dict, enums: dict) -> dict:
+    name = column["name"]
+    if "label_of" in column:
+        return {
+            "name": name,
+            "type": "string",
+            "description": f"Libellé en français du code de la colonne {column['label_of']}.",
+        }
+    if "labels_of" in column:
+        return {
+            "name": name,
+            "type": "string",
+            "description": f"Libellés en français des identifiants de la colonne {column['labels_of']}, séparés par « ; ».",
+        }
+    field = {"name": name, "description": meta_columns.get(name) or ""}
+    if (table.name, name) in DATE_COLUMNS:
+        field["type"] = "date"
+    elif name in ARRAY_OF_IDS and column["kind"] is not INT:
+        field["type"] = "array"
+    elif column["kind"] is INT:
+        field["type"] = "integer"
+    else:
+        field["type"] = "string"
+    foreign = {c: other for c, other, _ in table.foreign_keys}
+    if foreign.get(name) in CODELISTS:
+        field["constraints"] = {"enum": enums[foreign[name]]}
+    return field
+
+
+def descriptor(conn, metadata: dict, hashes: dict[str, tuple[str, int]], tables) -> dict:
+    meta_tables = metadata.get("databases", {}).get("ciso", {}).get("tables", {})
+    enums = {t: [r[0] for r in conn.execute(f"select id from [{t}] order by id")] for t in CODELISTS}  # noqa: S608
+    built = dict(conn.execute("select cle, valeur from construction").fetchall())
+    plans = conn.execute("select id, fichier, sha256 from plans order by id").fetchall()
+    resources = []
+    for table in tables:
+        meta = meta_tables.get(table.name, {})
+        columns = table_columns(table)
+        pk = list(table.pk) if isinstance(table.pk, tuple) else [table.pk]
+        schema = {
+            "$schema": TABLE_SCHEMA_PROFILE,
+            "fields": [_field(table, c, meta.get("columns") or {}, enums) for c in columns],
+            "primaryKey": pk,
+        }
+        foreign_keys = [
+            {"fields": [c], "reference": {"resource": other, "fields": [other_column]}}
+            for c, other, other_column in table.foreign_keys
+        ]
+        if foreign_keys:
+            schema["foreignKeys"] = foreign_keys
+        sha, size = hashes[table.name]
+        resources.append(
+            {
+                "$schema": RESOURCE_PROFILE,
+                "name": table.name,
+                "type": "table",
+                "path": f"csv/{table.name}.csv",
+                "scheme": "file",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "title": meta.get("title") or table.name,
+                "description": meta.get("description") or "",
+                "hash": f"sha256:{sha}",
+                "bytes": size,
+                "schema": schema,
+            }
+        )
+    return {
+        "$schema": PROFILE,
+        "name": "ciso-donnees",
+        "title": metadata.get("title", "CISO — données ouvertes"),
+        "description": (
+            "Plans d'action du Centre international de solidarité ouvrière (CISO) : objectifs, actions, activités, "
+            "partenaires, pays, financements, positions de plaidoyer, gouvernance et suivi de l'avancement. "
+            "Chaque ligne cite le fichier source et la ligne du plan d'où elle vient."
+        ),
+        "version": __version__,
+        "created": built.get("date") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "licenses": [
+            {
+                "name": "CC-BY-4.0",
+                "path": "https://creativecommons.org/licenses/by/4.0/",
+                "title": "Creative Commons Attribution 4.0 International (licence proposée, à confirmer par le CISO)",
+            }
+        ],
+        "sources": [
+            {"title": f"Plan d'action {p[0]} du CISO (data/{p[1]}, sha256 {p[2]})", "path": f"data/{p[1]}"}
+            for p in plans
+        ],
+        "resources": resources,
+    }
+
+
+def validate_package(path: Path) -> list[str]:
+    """Frictionless validation of a datapackage.json (descriptor, data, keys); returns error messages."""
+    from frictionless import Package
+
+    package = Package(str(path))
+    report = package.validate()
+    if report.valid:
+        return []
+    messages = [e.message for e in report.errors]
+    for task in report.tasks:
+        messages.extend(f"{task.name}: {e.message}" for e in task.errors)
+    return messages
+
+
+def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
+    """Write every download into ``out_dir`` (replaced atomically); return a summary."""
+    db_path, out_dir = Path(db_path), Path(out_dir)
+    tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "csv").mkdir(parents=True)
+    (tmp / "excel").mkdir()
+    try:
+        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
+            tables = [t for t in TABLES if t.name not in EXCLUDED]
+            labels = _labels(conn)
+            hashes = {}
+            for table in tables:
+                columns = table_columns(table)
+                header = [c["name"] for c in columns]
+                rows = list(_rows(conn, table, columns, labels))
+                plain = tmp / "csv" / f"{table.name}.csv"
+                with plain.open("w", encoding="utf-8", newline="") as f:
+                    writer = csv.writer(f, lineterminator="\n")
+                    writer.writerow(header)
+                    writer.writerows(rows)
+                with (tmp / "excel" / f"{table.name}.csv").open("w", encoding="utf-8-sig", newline="") as f:
+                    writer = csv.writer(f, delimiter=";", lineterminator="\r\n")
+                    writer.writerow(header)
+                    writer.writerows(rows)
+                data = plain.read_bytes()
+                hashes[table.name] = (hashlib.sha256(data).hexdigest(), len(data))
+            package = descriptor(conn, metadata, hashes, tables)
+        (tmp / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2), encoding="utf-8")
+        errors = validate_package(tmp / "datapackage.json")
+        if errors:
+            raise ExportError("le paquet de données est invalide : " + " ; ".join(errors[:10]))
+        with zipfile.ZipFile(tmp / BUNDLE, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+            bundle.write(tmp / "datapackage.json", "datapackage.json")
+            for table in tables:
+                bundle.write(tmp / "csv" / f"{table.name}.csv", f"csv/{table.name}.csv")
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
+            os.replace(out_dir, old)
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"tables": len(tables), "dossier": str(out_dir), "paquet": str(out_dir / BUNDLE)}

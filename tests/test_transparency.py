@@ -1,0 +1,306 @@
+"""Transparency: curated funding, partners, positions and governance; downloads for allies."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import shutil
+import sqlite3
+import zipfile
+from html.parser import HTMLParser
+
+import pytest
+from ciso.cli import cli
+from ciso.export import validate_package
+from click.testing import CliRunner
+from conftest import REAL_PLAN
+from test_plan_parser import line_of
+
+
+def query(db, sql, params=()):
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute(sql, params)]
+
+
+class Links(HTMLParser):
+    """Collects <a> tags with their attributes and text."""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self._current = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self._current = {**dict(attrs), "text": ""}
+            self.links.append(self._current)
+
+    def handle_data(self, data):
+        if self._current is not None:
+            self._current["text"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "a":
+            self._current = None
+
+
+def links_of(html: str) -> list[dict]:
+    parser = Links()
+    parser.feed(html)
+    return parser.links
+
+
+# --- curated data, checked at build time -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "file,old,new",
+    [
+        (
+            "financements.yml",
+            "Nous attendons toujours la réponse quant à l'obtention de ce financement pour 2020-2022.",
+            "Nous attendons la réponse pour 2020-2022.",
+        ),
+        ("partenariats.yml", "co-coordonné par l'Institut culturel Karl-Lévêque (ICKL)", "co-dirigé par l'ICKL"),
+        (
+            "positions.yml",
+            '"ou encore des gouvernements étrangers, en solidarité avec ses partenaires internationaux"',
+            '"auprès des gouvernements étrangers"',
+        ),
+        (
+            "gouvernance.yml",
+            "Un comité ad hoc sur les droits des peuples autochtones a été créé en 2020.",
+            "Un comité créé en 2019.",
+        ),
+    ],
+)
+def test_curated_quotation_not_in_plan_fails_the_build(data_copy, tmp_path, file, old, new):
+    path = data_copy / "reference" / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    db = tmp_path / "ciso.db"
+    db.write_bytes(b"previous")
+    result = CliRunner().invoke(cli, ["build", "--data", str(data_copy), "--db", str(db)])
+    assert result.exit_code == 1
+    assert f"{path}:{line_of(text, new)}: citation introuvable mot pour mot dans le plan 2020-2021" in result.output
+    assert db.read_bytes() == b"previous"
+
+
+def test_unknown_action_in_curated_data_is_reported(data_copy):
+    path = data_copy / "reference" / "positions.yml"
+    text = path.read_text(encoding="utf-8").replace('actions: ["3.1"]', 'actions: ["3.9"]')
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "--data", str(data_copy)])
+    assert result.exit_code == 1
+    assert f"{path}:{line_of(text, '3.9')}: action « 3.9 » introuvable dans le plan 2020-2021" in result.output
+
+
+def test_every_curated_statement_points_at_its_line(built):
+    lines = REAL_PLAN.read_text(encoding="utf-8").split("\n")
+    for table in ("financements", "partenariats", "positions", "equipe", "instances"):
+        for row in query(built, f"select * from {table}"):
+            assert row["citation"] in lines[row["ligne"] - 1], (table, row["id"])
+    for row in query(built, "select * from positions where cible_citation is not null"):
+        assert row["cible_citation"] in lines[row["cible_citation_ligne"] - 1]
+
+
+def test_funding_as_the_plan_states_it(built):
+    funding = {r["id"]: r for r in query(built, "select * from financements")}
+    assert (funding["psoci"]["statut"], funding["psoci"]["organisation_id"]) == ("en_attente", "mrif")
+    assert (funding["pecm"]["statut"], funding["pecm"]["remplace_par"]) == ("termine", "psoci")
+    assert funding["pqdi"]["statut"] == "vise"
+    assert funding["subvention-salariale-urgence"]["statut"] == "obtenu"
+    assert funding["contrepartie-25"]["statut"] == "vise"
+    columns = [c[1] for c in sqlite3.connect(built).execute("pragma table_info(financements)")]
+    assert not [c for c in columns if "montant" in c]  # no amounts: no source gives any
+
+
+def test_partners_and_positions(built):
+    partners = {r["organisation_id"]: r for r in query(built, "select * from partenariats")}
+    assert partners["fat"]["role"] == "co_coordination" and partners["ickl"]["role"] == "co_coordination"
+    assert partners["rcrce"]["role"] == "coalition"
+    instruments = query(
+        built, "select position_id, instrument_id from positions_instruments order by position_id, instrument_id"
+    )
+    assert instruments == [
+        {"position_id": "mise-en-oeuvre-p029", "instrument_id": "P029"},
+        {"position_id": "ratification-c189-c169", "instrument_id": "C169"},
+        {"position_id": "ratification-c189-c169", "instrument_id": "C189"},
+    ]
+    titles = {r["titre"] for r in query(built, "select titre from positions")}
+    assert "« Des droits essentiels pour des travailleuses et travailleurs essentiels »" in titles
+
+
+def test_governance_has_roles_never_names(built):
+    with sqlite3.connect(built) as conn:
+        tables = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")]
+        for table in tables:
+            for column in (r[1] for r in conn.execute("select * from pragma_table_info(?)", [table])):
+                assert not re.search(r"prenom|nom_famille|personne|name|auteur|responsable", column), (table, column)
+    team = query(built, "select * from equipe")
+    assert {r["role"] for r in team} == {
+        "Coordination",
+        "Suivi des projets et des stages",
+        "Comptabilité",
+        "Communications (renfort)",
+        "Appuis ponctuels",
+    }
+    assert "nom" not in team[0] and "intitule" in query(built, "select * from instances")[0]
+    created = {r["id"]: r["creation"] for r in query(built, "select * from instances")}
+    assert created["comite-peuples-autochtones"] == "2020"
+
+
+# --- the transparency page ---------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_every_figure_equals_the_rows_it_links_to(ds):
+    html = (await ds.client.get("/-/transparence")).text
+    figures = [a for a in links_of(html) if "ciso-chiffre" in (a.get("class") or "")]
+    assert len(figures) >= 20
+    for a in figures:
+        href = a["href"]
+        path, _, params = href.partition("?")
+        data = (await ds.client.get(f"{path}.json?{params}&_size=0")).json()
+        assert int(a["data-valeur"]) == data["filtered_table_rows_count"], href
+        assert a["text"].replace("\u202f", "") == a["data-valeur"]
+
+
+@pytest.mark.asyncio
+async def test_transparency_page_sections_and_sources(ds, built):
+    html = (await ds.client.get("/-/transparence")).text
+    for heading in (
+        "Financement",
+        "Partenaires et pays",
+        "Positions de plaidoyer",
+        "Équipe et gouvernance",
+        "Sources et méthode",
+    ):
+        assert f">{heading}</h2>" in html
+    for source in query(built, "select sha256 from sources"):
+        assert source["sha256"] in html
+    assert 'href="/-/source/2020-2021#L33"' in html  # PSOCI, funding statements
+    assert "« Si le PSOCI est obtenu »" not in html  # statuses live on the progress pages
+    assert "Aucun nom de personne." in html and "Aucun montant." in html
+    assert "Licence proposée" in html
+    assert 'data-vega-spec="spec-carte"' in html
+    spec = json.loads(re.search(r'<script type="application/json" id="spec-carte">(.*?)</script>', html, re.S)[1])
+    values = spec["layer"][1]["transform"][0]["from"]["data"]["values"]
+    assert {"code": "484", "pays": "Mexique", "activites": 5, "partenariats": 1, "organisations": 1} in values
+
+
+@pytest.mark.asyncio
+async def test_source_page_highlights_lines_and_links_headings(ds):
+    html = (await ds.client.get("/-/source/2020-2021")).text
+    lines = REAL_PLAN.read_text(encoding="utf-8").split("\n")
+    assert html.count('<tr id="L') == 198
+    assert '<tr id="L82"' in html and 'href="#L82"' in html
+    assert "Si le PSOCI est obtenu" in html[html.index('<tr id="L82"') : html.index('<tr id="L83"')]
+    assert lines[81].startswith("- Si le PSOCI est obtenu")
+    row = html[html.index('<tr id="L39"') : html.index('<tr id="L40"')]
+    assert '<a class="ciso-fiche" href="/ciso/objectifs/2020-2021-1">' in row
+    row = html[html.index('<tr id="L188"') : html.index('<tr id="L189"')]
+    assert '<a class="ciso-fiche" href="/ciso/actions/2020-2021-5-5">' in row
+    assert "<em>Labor for Palestine</em>" in html and "1<sup>er</sup>" in html
+
+
+# --- downloads ---------------------------------------------------------------------------
+
+
+def test_export_bundle_validates_with_frictionless(built):
+    folder = built.parent / "export"
+    assert validate_package(folder / "datapackage.json") == []
+    with zipfile.ZipFile(folder / "ciso-donnees.zip") as z:
+        names = set(z.namelist())
+        assert "datapackage.json" in names and "csv/activites.csv" in names
+        package = json.loads(z.read("datapackage.json"))
+    assert package["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
+    resources = {r["name"]: r for r in package["resources"]}
+    assert {f"csv/{name}.csv" for name in resources} <= names
+    activites = resources["activites"]["schema"]
+    assert activites["primaryKey"] == ["id"]
+    assert {"fields": ["action_id"], "reference": {"resource": "actions", "fields": ["id"]}} in activites["foreignKeys"]
+    statut = next(f for f in resources["suivi"]["schema"]["fields"] if f["name"] == "statut")
+    assert statut["constraints"]["enum"] == ["annule", "conditionnel", "en_cours", "prevu", "realise", "reporte"]
+    assert statut["description"].startswith("Statut déclaré")
+
+
+def test_frictionless_cli_validates_the_zip_and_rejects_a_dangling_foreign_key(built, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    frictionless = Path(sys.executable).parent / "frictionless"
+    folder = built.parent / "export"
+    ok = subprocess.run([frictionless, "validate", "ciso-donnees.zip"], cwd=folder, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout[-2000:]
+
+    broken = tmp_path / "broken"
+    shutil.copytree(folder, broken)
+    table = broken / "csv" / "activites_pays.csv"
+    table.write_text(table.read_text(encoding="utf-8").replace(",MX,", ",ZZ,", 1), encoding="utf-8")
+    descriptor = json.loads((broken / "datapackage.json").read_text(encoding="utf-8"))
+    for resource in descriptor["resources"]:  # keep hashes right, so only the foreign key is wrong
+        if resource["name"] == "activites_pays":
+            data = table.read_bytes()
+            resource["hash"], resource["bytes"] = f"sha256:{hashlib.sha256(data).hexdigest()}", len(data)
+    (broken / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
+    bad = subprocess.run([frictionless, "validate", "datapackage.json"], cwd=broken, capture_output=True, text=True)
+    assert bad.returncode != 0
+    assert "foreign-key" in bad.stdout and "ZZ" in bad.stdout
+    assert any("violates the foreign key" in m for m in validate_package(broken / "datapackage.json"))
+
+
+def test_excel_csv_keeps_accents_and_labels(built):
+    data = (built.parent / "export" / "excel" / "actions.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert "Sécurité".encode() in data
+    text = data.decode("utf-8-sig")
+    assert "Sécurité" in text and "\r\n" in text
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][:3] == ["id", "plan_id", "objectif_id"]
+    orgs = list(csv.DictReader(io.StringIO((built.parent / "export" / "csv" / "organisations.csv").read_text("utf-8"))))
+    fat = next(r for r in orgs if r["id"] == "fat")
+    assert (fat["type"], fat["type_libelle"], fat["pays_id"], fat["pays_libelle"]) == (
+        "organisation_syndicale",
+        "Organisation syndicale",
+        "MX",
+        "Mexique",
+    )
+    header = next(csv.reader(io.StringIO((built.parent / "export" / "csv" / "activites.csv").read_text("utf-8"))))
+    assert header.index("pays_libelles") == header.index("pays") + 1
+
+
+@pytest.mark.asyncio
+async def test_downloads_page_links_every_table_and_the_files(ds):
+    response = await ds.client.get("/-/telechargements")
+    html = response.text
+    hrefs = {a["href"] for a in links_of(html)}
+    for table in ("activites", "financements", "positions", "suivi"):
+        assert f"/telechargements/excel/{table}.csv" in hrefs
+        assert f"/ciso/{table}.csv?_stream=on" in hrefs
+    assert "/telechargements/ciso-donnees.zip" in hrefs and "/ciso.db" in hrefs
+    zipped = await ds.client.get("/telechargements/ciso-donnees.zip")
+    assert zipped.status_code == 200 and zipped.content[:2] == b"PK"
+    excel = await ds.client.get("/telechargements/excel/actions.csv")
+    assert excel.content.startswith(b"\xef\xbb\xbf") and "Sécurité".encode() in excel.content
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/", "/ciso/activites", "/-/progres", "/-/transparence"])
+async def test_every_page_footer_links_downloads(ds, path):
+    assert '<a href="/-/telechargements">Téléchargements</a>' in (await ds.client.get(path)).text
+
+
+def test_export_command(built, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["export", "--db", str(built), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "ciso-donnees.zip").exists() and (out / "datapackage.json").exists()
+    missing = CliRunner().invoke(cli, ["export", "--db", str(tmp_path / "none.db"), "--out", str(out)])
+    assert missing.exit_code == 1 and "lancez d'abord « ciso build »" in missing.output
