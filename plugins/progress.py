@@ -4,9 +4,9 @@ Every number comes from the SQL views avancement_plans, avancement_objectifs,
 statut_actions and statut_activites; this module only reads and arranges them.
 """
 
-import json
 from urllib.parse import urlencode
 
+from ciso.web import check_visible, json_for_script
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
@@ -105,13 +105,14 @@ async def overview_data(datasette):
 
 
 async def progress_overview(datasette, request):
+    await check_visible(datasette, request)
     statuts, plans = await overview_data(datasette)
     if request.url_vars.get("format") == ".json":
         return Response.json({"statuts": statuts, "plans": plans})
     for plan in plans:
         plan["segments"] = segments(plan, statuts)
         plan["etiquette"] = bar_label(plan, statuts)
-        plan["graphique"] = json.dumps(chart_spec(plan, plan["objectifs"], statuts), ensure_ascii=False)
+        plan["graphique"] = json_for_script(chart_spec(plan, plan["objectifs"], statuts))
         for o in plan["objectifs"]:
             o["segments"] = segments(o, statuts)
             o["etiquette"] = bar_label(o, statuts)
@@ -128,6 +129,7 @@ async def progress_overview(datasette, request):
 
 
 async def progress_plan(datasette, request):
+    await check_visible(datasette, request)
     db = datasette.get_database(DATABASE)
     plan = request.url_vars["plan"]
     if not await rows(db, "select id from plans where id = :plan", {"plan": plan}):
@@ -137,7 +139,7 @@ async def progress_plan(datasette, request):
 
 async def objective_data(datasette, plan: str, numero: str):
     db = datasette.get_database(DATABASE)
-    if not numero.isdigit():
+    if not numero.isdigit() or len(numero) > 6:
         raise NotFound(f"Objectif « {numero} » introuvable : le numéro d'un objectif est un entier.")
     found = await rows(
         db,
@@ -164,6 +166,7 @@ async def objective_data(datasette, plan: str, numero: str):
 
 
 async def progress_objective(datasette, request):
+    await check_visible(datasette, request)
     plan = request.url_vars["plan"]
     objective, progress, actions, history = await objective_data(datasette, plan, request.url_vars["objectif"])
     if request.url_vars.get("format") == ".json":
@@ -208,6 +211,7 @@ async def progress_objective(datasette, request):
 
 async def status_css(datasette, request):
     """Badge colours generated from the statuts table, so the colours are defined once."""
+    await check_visible(datasette, request)
     statuts = await statuses(datasette.get_database(DATABASE))
     css = "".join(f".ciso-badge.ciso-statut-{s['id']} {{ background: {s['couleur']}; }}\n" for s in statuts)
     return Response(css, content_type="text/css; charset=utf-8", headers={"Cache-Control": "max-age=3600"})

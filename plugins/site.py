@@ -2,6 +2,8 @@
 
 from ciso.fr import date_fr, nombre_fr, pourcent_fr
 from ciso.markup import render as render_markup
+from ciso.site import ROOT
+from ciso.web import is_staff_site, static_url
 from datasette import hookimpl
 
 DATABASE = "ciso"
@@ -24,9 +26,15 @@ async def site_info(datasette) -> dict:
 
 
 @hookimpl
-def extra_template_vars(datasette):
+def extra_template_vars(datasette, template):
     async def inner():
-        return {"ciso": await site_info(datasette)}
+        return {
+            "ciso": await site_info(datasette),
+            "statique": lambda name: static_url(datasette, ROOT, name),
+            "site_interne": is_staff_site(datasette),
+            # datasette-vega's 1 MB bundle is only needed where it draws: table and query pages.
+            "page_vega": template in ("table.html", "query.html"),
+        }
 
     return inner
 
@@ -41,4 +49,4 @@ def prepare_jinja2_environment(env):
 
 @hookimpl
 def extra_css_urls(datasette):
-    return [datasette.urls.path("/static/ciso.css")]
+    return [static_url(datasette, ROOT, "ciso.css")]

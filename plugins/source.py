@@ -1,5 +1,6 @@
 """The plans as published: /-/source/{plan}, line-numbered, every line anchorable (#L42)."""
 
+from ciso.web import check_visible
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
@@ -7,6 +8,7 @@ DATABASE = "ciso"
 
 
 async def source_page(datasette, request):
+    await check_visible(datasette, request)
     db = datasette.get_database(DATABASE)
     plan_id = request.url_vars["plan"]
     plans = [dict(r) for r in await db.execute("select * from plans where id = :plan", {"plan": plan_id})]

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from ciso.schema import TABLES
 from ciso.site import DOWNLOADS
+from ciso.web import check_visible, json_for_script
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
@@ -90,6 +91,7 @@ def map_spec(datasette, countries: list[dict]) -> dict:
 
 
 async def transparency_page(datasette, request):
+    await check_visible(datasette, request)
     db = datasette.get_database(DATABASE)
     funding = await rows(
         db,
@@ -165,7 +167,7 @@ async def transparency_page(datasette, request):
                 "construction": built,
                 "plans": plans,
                 "chiffres": figures,
-                "carte": json.dumps(map_spec(datasette, countries), ensure_ascii=False),
+                "carte": json_for_script(map_spec(datasette, countries)),
                 "graphiques": True,
             },
             request=request,
@@ -185,6 +187,7 @@ def size_of(path: Path | None) -> int | None:
 
 
 async def downloads_page(datasette, request):
+    await check_visible(datasette, request)
     db = datasette.get_database(DATABASE)
     counts = await db.table_counts(limit=1000)
     meta = datasette.metadata("tables", database=DATABASE) or {}

@@ -11,10 +11,21 @@ from pathlib import Path
 from . import __version__
 from .plan import Plan, parse_plan
 from .problems import Problem, SourceError
-from .progress import LOG_FILE, PLAN_STATUS_FILE, item_index, order_statements, read_log, read_plan_statuses
+from .progress import (
+    LOG_FILE,
+    NOTES_FILE,
+    PLAN_STATUS_FILE,
+    item_index,
+    order_statements,
+    read_log,
+    read_plan_statuses,
+    read_private_notes,
+)
 from .records import link_rows, plan_rows
 from .reference import SPECS, load_reference
 from .validate import validate_plans
+
+PRIVATE_LOG_FILE = Path("interne") / "mises-a-jour.csv"
 
 Progress = Callable[[Iterable, str], Iterable]
 
@@ -32,6 +43,7 @@ class Corpus:
     tables: dict[str, list[dict]] = field(default_factory=dict)
     sources: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    private: bool = False  # built with data/interne/: for the staff site only
 
 
 def plan_files(data_dir: Path) -> list[Path]:
@@ -53,10 +65,13 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def fingerprint(data_dir: Path) -> str:
-    """Changes whenever a source file or the build code changes."""
+def fingerprint(data_dir: Path, private: bool = False) -> str:
+    """Changes whenever a source file (staff-only ones too, if ``private``) or the build code changes."""
     digest = hashlib.sha256(code_fingerprint().encode())
-    for path in source_files(data_dir):
+    files = source_files(data_dir)
+    if private:
+        files += sorted(p for p in (data_dir / "interne").glob("*") if p.is_file())
+    for path in files:
         digest.update(str(path.relative_to(data_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -73,11 +88,16 @@ def _source_row(path: Path, data_dir: Path, kind: str, plan_id: str | None = Non
     }
 
 
-def read_corpus(data_dir: Path, progress: Progress = no_progress, today: dt.date | None = None) -> Corpus:
-    """Parse, validate and link every source; problems are collected in the corpus."""
+def read_corpus(
+    data_dir: Path, progress: Progress = no_progress, today: dt.date | None = None, private: bool = False
+) -> Corpus:
+    """Parse, validate and link every source; problems are collected in the corpus.
+
+    With ``private``, the staff-only material of ``data/interne/`` is added (never otherwise read).
+    """
     data_dir = Path(data_dir)
     today = today or dt.date.today()
-    corpus = Corpus(data_dir)
+    corpus = Corpus(data_dir, private=private)
     if not data_dir.is_dir():
         corpus.problems.append(Problem(str(data_dir), 0, "dossier de données introuvable : vérifiez --data"))
         return corpus
@@ -118,18 +138,32 @@ def read_corpus(data_dir: Path, progress: Progress = no_progress, today: dt.date
     corpus.problems.extend(problems)
     updates, problems = read_log(data_dir / LOG_FILE, plans, items, statuses, today, data_dir)
     corpus.problems.extend(problems)
+    suivi_files = [data_dir / PLAN_STATUS_FILE, data_dir / LOG_FILE]
+    if private:
+        internal, problems = read_log(
+            data_dir / PRIVATE_LOG_FILE, plans, items, statuses, today, data_dir, source="interne"
+        )
+        corpus.problems.extend(problems)
+        updates = updates + internal
+        organisations = {r["id"] for r in tables["organisations"]}
+        notes, problems = read_private_notes(data_dir / NOTES_FILE, plans, items, organisations, data_dir)
+        corpus.problems.extend(problems)
+        tables["notes_internes"] = notes
+        suivi_files += [data_dir / PRIVATE_LOG_FILE, data_dir / NOTES_FILE]
     tables["suivi"] = order_statements(stated, updates)
-    for path in (data_dir / PLAN_STATUS_FILE, data_dir / LOG_FILE):
+    for path in suivi_files:
         if path.exists():
-            corpus.sources.append(_source_row(path, data_dir, "suivi"))
+            corpus.sources.append(_source_row(path, data_dir, "interne" if "interne" in path.parts else "suivi"))
     tables["sources"] = corpus.sources
     corpus.tables = tables
     return corpus
 
 
-def check(data_dir: Path, progress: Progress = no_progress, today: dt.date | None = None) -> Corpus:
+def check(
+    data_dir: Path, progress: Progress = no_progress, today: dt.date | None = None, private: bool = False
+) -> Corpus:
     """Parse and validate without writing anything; raise SourceError on problems."""
-    corpus = read_corpus(data_dir, progress, today)
+    corpus = read_corpus(data_dir, progress, today, private)
     if corpus.problems:
         raise SourceError(corpus.problems)
     return corpus
@@ -141,14 +175,15 @@ def build(
     progress: Progress = no_progress,
     today: dt.date | None = None,
     export_dir: Path | None = None,
+    private: bool = False,
 ) -> Corpus:
     """Check the sources, write the database atomically (temp file + rename), then the downloads."""
     from .export import export
     from .load import write_database
     from .site import load_metadata
 
-    corpus = check(data_dir, progress, today)
-    write_database(Path(db_path), corpus, fingerprint(Path(data_dir)), progress)
+    corpus = check(data_dir, progress, today, private)
+    write_database(Path(db_path), corpus, fingerprint(Path(data_dir), private), progress)
     if export_dir is not None:
         export(Path(db_path), Path(export_dir), load_metadata())
     return corpus

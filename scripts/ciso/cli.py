@@ -38,13 +38,29 @@ def default_export(db_path: Path, export_dir: Path | None) -> Path:
     return export_dir if export_dir is not None else db_path.parent / "export"
 
 
+INTERNE_OPTION = click.option(
+    "--interne",
+    is_flag=True,
+    help="Base de l'équipe : ajoute le contenu non public de DATA/interne/ (écrit dans interne/ciso.db).",
+)
+
+
+def staff_db(db_path: Path, interne: bool) -> Path:
+    """The staff database lives apart from the public one, in interne/."""
+    from .site import STAFF_DIR
+
+    if not interne:
+        return db_path
+    return Path(STAFF_DIR) / "ciso.db" if db_path == Path("ciso.db") else db_path
+
+
 DB_OPTION = click.option(
     "--db",
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default="ciso.db",
     show_default=True,
-    help="Base SQLite à écrire.",
+    help="Base SQLite (interne/ciso.db avec --interne).",
 )
 
 
@@ -85,7 +101,8 @@ def cli():
 @DATA_OPTION
 @DB_OPTION
 @EXPORT_OPTION
-def build(data_dir: Path, db_path: Path, export_dir: Path):
+@INTERNE_OPTION
+def build(data_dir: Path, db_path: Path, export_dir: Path, interne: bool):
     """Lire les plans et les références, vérifier, écrire la base.
 
     La base est écrite dans un fichier temporaire puis renommée : en cas
@@ -93,16 +110,18 @@ def build(data_dir: Path, db_path: Path, export_dir: Path):
 
     Exemple : ciso build --data data --db ciso.db
     """
-    export_dir = default_export(db_path, export_dir)
+    db_path = staff_db(db_path, interne)
+    export_dir = None if interne else default_export(db_path, export_dir)
     try:
-        corpus = build_database(data_dir, db_path, progress, export_dir=export_dir)
+        corpus = build_database(data_dir, db_path, progress, export_dir=export_dir, private=interne)
     except SourceError as e:
         fail_with(e)
     t = corpus.tables
     click.echo(
         f"{db_path} : {len(t['plans'])} plan(s), {len(t['objectifs'])} objectifs, "
         f"{len(t['actions'])} actions, {len(t['activites'])} activités, "
-        f"{len(t['passages'])} passages ; téléchargements dans {export_dir}/."
+        f"{len(t['passages'])} passages"
+        + (f" ; téléchargements dans {export_dir}/." if export_dir else " ; base interne, non publique.")
     )
 
 
@@ -158,29 +177,61 @@ def built_fingerprint(db_path: Path) -> str | None:
 @DATA_OPTION
 @DB_OPTION
 @EXPORT_OPTION
+@INTERNE_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
-@click.option("--port", "-p", default=8001, show_default=True, type=int, help="Port d'écoute.")
-def serve(data_dir: Path, db_path: Path, export_dir: Path, host: str, port: int):
+@click.option("--port", "-p", type=int, help="Port d'écoute [défaut : 8001, ou 8002 avec --interne].")
+def serve(data_dir: Path, db_path: Path, export_dir: Path, interne: bool, host: str, port: int | None):
     """Reconstruire la base si les sources ont changé, puis la servir avec Datasette.
+
+    Le site public sert ciso.db en lecture seule (mode immuable). Avec --interne,
+    un second processus sert la base de l'équipe (interne/ciso.db) derrière une
+    connexion : le mot de passe est vérifié contre l'empreinte de la variable
+    CISO_MOT_DE_PASSE_HASH (obtenue avec « datasette hash-password »).
 
     Exemple : ciso serve --port 8001
     """
-    from .site import serve_args
+    import json
+    import subprocess
 
-    export_dir = default_export(db_path, export_dir)
-    ensure_built(data_dir, db_path, export_dir)
-    args = [sys.executable, "-m", "datasette", *serve_args(db_path, host, port, export_dir=export_dir)]
+    from .site import PASSWORD_ENV, STAFF_PORT, serve_args, staff_metadata
+
+    db_path = staff_db(db_path, interne)
+    metadata_file = None
+    if interne:
+        if not os.environ.get(PASSWORD_ENV):
+            raise click.ClickException(
+                f"définissez {PASSWORD_ENV} avec l'empreinte du mot de passe de l'équipe, par exemple : "
+                f"export {PASSWORD_ENV}=$(.venv/bin/datasette hash-password)"
+            )
+        export_dir = None
+        ensure_built(data_dir, db_path, None, private=True)
+        metadata_file = db_path.parent / "metadata.json"
+        metadata_file.write_text(json.dumps(staff_metadata(), ensure_ascii=False, indent=2), encoding="utf-8")
+    else:
+        export_dir = default_export(db_path, export_dir)
+        ensure_built(data_dir, db_path, export_dir)
+    port = port or (STAFF_PORT if interne else 8001)
+    inspect_file = db_path.with_name(db_path.stem + "-inspect.json")
+    subprocess.run(
+        [sys.executable, "-m", "datasette", "inspect", str(db_path), "--inspect-file", str(inspect_file)], check=True
+    )
+    args = [
+        sys.executable,
+        "-m",
+        "datasette",
+        *serve_args(db_path, host, port, export_dir=export_dir, metadata_file=metadata_file, inspect_file=inspect_file),
+    ]
     click.echo(f"Site servi sur http://{host}:{port}/", err=True)
     os.execv(sys.executable, args)
 
 
-def ensure_built(data_dir: Path, db_path: Path, export_dir: Path | None = None) -> None:
+def ensure_built(data_dir: Path, db_path: Path, export_dir: Path | None = None, private: bool = False) -> None:
     """Rebuild the database when the sources (or the code) changed since it was built."""
-    stale = built_fingerprint(db_path) != fingerprint(data_dir)
+    stale = built_fingerprint(db_path) != fingerprint(data_dir, private)
     if stale or (export_dir is not None and not (export_dir / "datapackage.json").exists()):
         click.echo("Sources modifiées depuis la dernière construction : reconstruction…", err=True)
         try:
-            build_database(data_dir, db_path, progress, export_dir=export_dir)
+            build_database(data_dir, db_path, progress, export_dir=export_dir, private=private)
         except SourceError as e:
             fail_with(e)
 

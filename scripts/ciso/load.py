@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlite_utils
 
 from . import __version__
-from .schema import FTS_TOKENIZE, TABLES
+from .schema import FTS_TOKENIZE, PRIVATE_TABLES, TABLES
 from .views import VIEWS
 
 
@@ -43,7 +43,8 @@ def _write(path: Path, corpus, fingerprint: str, progress) -> None:
             {"cle": "empreinte", "valeur": fingerprint},
             {"cle": "version", "valeur": __version__},
         ]
-        steps = progress(TABLES, "Écriture des tables") if progress else TABLES
+        schema = TABLES + (PRIVATE_TABLES if corpus.private else ())
+        steps = progress(schema, "Écriture des tables") if progress else schema
         with db.conn:
             for table in steps:
                 db[table.name].create(table.columns, pk=table.pk, foreign_keys=list(table.foreign_keys))
@@ -52,7 +53,7 @@ def _write(path: Path, corpus, fingerprint: str, progress) -> None:
                     db[table.name].insert_all(rows, batch_size=1000)
                 for columns in table.indexes:
                     db[table.name].create_index(list(columns))
-        for table in TABLES:
+        for table in schema:
             if table.fts:
                 db[table.name].enable_fts(list(table.fts), tokenize=FTS_TOKENIZE)
         for name, sql in VIEWS.items():

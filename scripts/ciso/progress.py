@@ -135,8 +135,12 @@ def read_log(
     statuses: set[str],
     today: dt.date,
     data_dir: Path,
+    source: str = "mise_a_jour",
 ) -> tuple[list[dict], list[Problem]]:
-    """Read the progress log; every bad line is a problem naming its line."""
+    """Read a progress log; every bad line is a problem naming its line.
+
+    ``source`` is ``mise_a_jour`` for the public log, ``interne`` for the staff-only one.
+    """
     shown = str(path)
     if not path.exists():
         return [], []
@@ -160,9 +164,9 @@ def read_log(
         rows.append(
             _row(
                 item,
-                f"{path.stem}-{line}",
+                f"{path.relative_to(data_dir).with_suffix('').as_posix().replace('/', '-')}-{line}",
                 record["statut"],
-                "mise_a_jour",
+                source,
                 fichier=str(path.relative_to(data_dir)),
                 ligne=line,
                 date=record["date"],
@@ -306,3 +310,66 @@ def append_update(path: Path, values: dict) -> str:
     tmp.write_bytes(existing + line.encode("utf-8"))
     os.replace(tmp, path)
     return line
+
+
+NOTES_FILE = Path("interne") / "notes.yml"
+NOTE_FIELDS = {"id", "date", "organisation", "plan", "element", "sensibilite", "note"}
+SENSITIVITIES = ("confidentiel", "risque_partenaire")
+
+
+def read_private_notes(
+    path: Path, plans: dict[str, Plan], items: dict[tuple[str, str], Item], organisations: set[str], data_dir: Path
+) -> tuple[list[dict], list[Problem]]:
+    """Staff-only notes (``data/interne/notes.yml``), e.g. about partners at risk: never published."""
+    shown = str(path)
+    if not path.exists():
+        return [], []
+    entries, problems = load_entries(path.read_bytes().decode("utf-8-sig"), shown)
+    rows, seen = [], set()
+    for entry in entries:
+        before = len(problems)
+        for key in entry.data:
+            if key not in NOTE_FIELDS:
+                problems.append(
+                    Problem(shown, entry.line_of(key), f"champ « {key} » inconnu ({', '.join(sorted(NOTE_FIELDS))})")
+                )
+        note_id = entry.get("id")
+        if not isinstance(note_id, str) or not re.match(r"^[A-Za-z0-9_-]+$", note_id) or note_id in seen:
+            problems.append(Problem(shown, entry.line_of("id"), f"id « {note_id} » manquant, invalide ou en double"))
+        seen.add(note_id)
+        if parse_date(str(entry.get("date") or "")) is None:
+            problems.append(Problem(shown, entry.line_of("date"), "date manquante ou invalide (AAAA-MM-JJ)"))
+        if not isinstance(entry.get("note"), str) or not entry.get("note").strip():
+            problems.append(Problem(shown, entry.line, "« note » manquante"))
+        if entry.get("sensibilite") not in SENSITIVITIES:
+            problems.append(
+                Problem(shown, entry.line_of("sensibilite"), f"« sensibilite » : {' ou '.join(SENSITIVITIES)}")
+            )
+        organisation = entry.get("organisation")
+        if organisation is not None and organisation not in organisations:
+            problems.append(Problem(shown, entry.line_of("organisation"), f"organisation « {organisation} » inconnue"))
+        item = None
+        if entry.get("element") is not None:
+            item = items.get((str(entry.get("plan")), str(entry.get("element"))))
+            if item is None:
+                problems.append(
+                    Problem(shown, entry.line_of("element"), "élément introuvable (indiquez plan et element)")
+                )
+        if len(problems) > before:
+            continue
+        rows.append(
+            {
+                "id": note_id,
+                "date": str(entry["date"]),
+                "organisation_id": organisation,
+                "plan_id": item.plan_id if item else None,
+                "element": item.numero if item else None,
+                "action_id": item.action_id if item else None,
+                "activite_id": item.activite_id if item else None,
+                "sensibilite": entry["sensibilite"],
+                "note": entry["note"],
+                "fichier": str(path.relative_to(data_dir)),
+                "ligne": entry.line,
+            }
+        )
+    return rows, problems

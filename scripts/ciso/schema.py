@@ -330,6 +330,33 @@ TABLES: tuple[Table, ...] = (
     Table("construction", {"cle": TEXT, "valeur": TEXT}, pk="cle"),
 )
 
+# Staff-only tables: created only in the private database (``ciso build --interne``).
+PRIVATE_TABLES: tuple[Table, ...] = (
+    Table(
+        "notes_internes",
+        {
+            "id": TEXT,
+            "date": TEXT,
+            "organisation_id": TEXT,
+            "plan_id": TEXT,
+            "element": TEXT,
+            "action_id": TEXT,
+            "activite_id": TEXT,
+            "sensibilite": TEXT,
+            "note": TEXT,
+            "fichier": TEXT,
+            "ligne": INT,
+        },
+        foreign_keys=(
+            ("organisation_id", "organisations", "id"),
+            ("plan_id", "plans", "id"),
+            ("action_id", "actions", "id"),
+            ("activite_id", "activites", "id"),
+        ),
+        fts=("note",),
+    ),
+)
+
 # Link tables: (table, column of the other id, reference table, array column on activites).
 LINK_TABLES = (
     ("activites_organisations", "organisation_id", "organisations", "organisations"),

@@ -20,20 +20,42 @@ SETTINGS = {
 }
 
 
+STAFF_PORT = 8002
+STAFF_DIR = "interne"  # the staff database and its metadata, never opened by the public process
+PASSWORD_ENV = "CISO_MOT_DE_PASSE_HASH"
+
+
 def load_metadata(root: Path = ROOT) -> dict:
     return yaml.safe_load((root / "metadata.yml").read_text(encoding="utf-8"))
+
+
+def merge(base: dict, extra: dict) -> dict:
+    """Deep merge of two metadata mappings (extra wins)."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def staff_metadata(root: Path = ROOT) -> dict:
+    """metadata.yml plus metadata-interne.yml: login required, staff-only tables described."""
+    extra = yaml.safe_load((root / "metadata-interne.yml").read_text(encoding="utf-8"))
+    return merge(load_metadata(root), extra)
 
 
 DOWNLOADS = "telechargements"  # URL prefix of the export directory
 
 
-def datasette_kwargs(root: Path = ROOT, export_dir: Path | None = None) -> dict:
+def datasette_kwargs(root: Path = ROOT, export_dir: Path | None = None, staff: bool = False) -> dict:
     """Keyword arguments for ``datasette.app.Datasette`` (used by the tests)."""
     mounts = [("static", str(root / "static"))]
     if export_dir is not None:
         mounts.append((DOWNLOADS, str(export_dir)))
     return {
-        "metadata": load_metadata(root),
+        "metadata": staff_metadata(root) if staff else load_metadata(root),
         "plugins_dir": str(root / "plugins"),
         "template_dir": str(root / "templates"),
         "static_mounts": mounts,
@@ -48,14 +70,15 @@ def serve_args(
     root: Path = ROOT,
     inspect_file: Path | None = None,
     export_dir: Path | None = None,
+    metadata_file: Path | None = None,
 ) -> list[str]:
-    """Arguments for ``datasette serve`` with the project's options."""
+    """Arguments for ``datasette serve`` with the project's options (never ``--crossdb``)."""
     args = [
         "serve",
         "-i",
         str(db_path),
         "--metadata",
-        str(root / "metadata.yml"),
+        str(metadata_file or root / "metadata.yml"),
         "--plugins-dir",
         str(root / "plugins"),
         "--template-dir",

@@ -131,7 +131,7 @@ from statut_actions where nb_activites = 0
 select
     o.id as objectif_id, o.plan_id, o.numero, o.titre,
     {STATUS_COUNTS},
-    (select max(s.date) from suivi s where s.objectif_id = o.id and s.source = 'mise_a_jour')
+    (select max(s.date) from suivi s where s.objectif_id = o.id and s.source != 'plan')
         as derniere_mise_a_jour,
     o.ordre
 from objectifs o
@@ -143,9 +143,9 @@ order by o.ordre
 select
     p.id as plan_id, p.titre, p.debut, p.fin,
     {STATUS_COUNTS},
-    (select max(s.date) from suivi s where s.plan_id = p.id and s.source = 'mise_a_jour')
+    (select max(s.date) from suivi s where s.plan_id = p.id and s.source != 'plan')
         as derniere_mise_a_jour,
-    (select count(*) from suivi s where s.plan_id = p.id and s.source = 'mise_a_jour') as nb_mises_a_jour
+    (select count(*) from suivi s where s.plan_id = p.id and s.source != 'plan') as nb_mises_a_jour
 from plans p
 left join statut_elements e on e.plan_id = p.id
 group by p.id

@@ -1,0 +1,401 @@
+"""Safe to put online: headers, redirects, read-only SQL, escaping, 404s, and the private staff site."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import shutil
+import sqlite3
+import time
+import zipfile
+from io import BytesIO
+
+import pytest
+import pytest_asyncio
+from ciso.build import build
+from ciso.site import PASSWORD_ENV, datasette_kwargs
+from conftest import DATA, FIXTURES
+from datasette.app import Datasette
+
+HOSTILE = FIXTURES / "hostile"
+SECRETS = ("SECRET-INTERNE-7f3a", "SECRET-NOTE-91c2")
+PASSWORD = "mot-de-passe-de-test"
+PUBLIC_LOG_LINE = (
+    '2020-12-01,2020-2021,1.4.3,en_cours,,"""><script>alert(7)</script> {{7*7}}",'
+    '"https://example.org/x""onmouseover=""alert(8)",coordination\n'
+)
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory):
+    """A data directory with hostile strings and staff-only secrets; its public and staff databases."""
+    root = tmp_path_factory.mktemp("security")
+    data = root / "data"
+    shutil.copytree(DATA, data)
+    shutil.copy(HOSTILE / "plan-action-2021-2022.txt", data / "plans")
+    with (data / "suivi" / "mises-a-jour.csv").open("a", encoding="utf-8") as log:
+        log.write(PUBLIC_LOG_LINE)
+    (data / "interne").mkdir(exist_ok=True)
+    shutil.copy(HOSTILE / "mises-a-jour-interne.csv", data / "interne" / "mises-a-jour.csv")
+    shutil.copy(HOSTILE / "notes.yml", data / "interne" / "notes.yml")
+    public = root / "public" / "ciso.db"
+    build(data, public, export_dir=public.parent / "export")
+    staff = root / "interne" / "ciso.db"
+    build(data, staff, private=True)
+    return {"data": data, "public": public, "staff": staff}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def public(sites):
+    ds = Datasette(immutables=[str(sites["public"])], **datasette_kwargs(export_dir=sites["public"].parent / "export"))
+    await ds.invoke_startup()
+    return ds
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def staff(sites):
+    from datasette_auth_passwords.utils import hash_password
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv(PASSWORD_ENV, hash_password(PASSWORD))
+    ds = Datasette(immutables=[str(sites["staff"])], **datasette_kwargs(staff=True))
+    await ds.invoke_startup()
+    yield ds
+    mp.undo()
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- headers -------------------------------------------------------------------------------
+
+KINDS = [
+    ("/", "text/html"),
+    ("/ciso/activites", "text/html"),
+    ("/ciso/activites.json", "application/json"),
+    ("/ciso/activites.csv", "text/plain"),
+    ("/-/progres", "text/html"),
+    ("/-/progres.json", "application/json"),
+    ("/nulle-part", "text/html"),
+    ("/ciso/nulle-part.json", "application/json"),
+    ("/static/ciso.css", "text/css"),
+    ("/telechargements/csv/activites.csv", "text/csv"),
+]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("path,kind", KINDS)
+async def test_every_kind_of_response_carries_the_security_headers(public, path, kind):
+    response = await public.client.get(path)
+    assert response.headers["content-type"].startswith(kind)
+    csp = response.headers["content-security-policy"]
+    for directive in ("default-src 'self'", "object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'"):
+        assert directive in csp
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert "camera=()" in response.headers["permissions-policy"]
+    assert len(response.headers.get_list("content-security-policy")) == 1
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_forbidden_responses_carry_the_headers_too(staff):
+    response = await staff.client.get("/ciso/activites")
+    assert response.status_code == 403
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_unsafe_eval_only_where_vega_draws(public):
+    async def script_src(path):
+        csp = (await public.client.get(path)).headers["content-security-policy"]
+        return csp.split("script-src")[1].split(";")[0]
+
+    for path in ("/-/progres", "/-/transparence", "/ciso/activites", "/ciso?sql=select+1"):
+        assert "'unsafe-eval'" in await script_src(path), path
+    for path in ("/", "/-/source/2020-2021", "/-/telechargements", "/ciso/activites/2020-2021-1-1-1", "/-/nulle-part"):
+        assert "'unsafe-eval'" not in await script_src(path), path
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_inline_scripts_carry_the_request_nonce(public):
+    for path in ("/", "/ciso/activites", "/ciso?sql=select+1", "/-/progres", "/nulle-part"):
+        response = await public.client.get(path)
+        nonce = re.search(r"'nonce-([^']+)'", response.headers["content-security-policy"])[1]
+        inline = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)([^>]*)>", response.text)
+        assert inline, path
+        assert all(f'nonce="{nonce}"' in attrs for attrs in inline), (path, inline)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_static_files_are_cached_for_long(public):
+    html = (await public.client.get("/-/progres")).text
+    versioned = re.search(r'src="(/static/vendor/vega\.min\.js\?v=[0-9a-f]+)"', html)[1]
+    response = await public.client.get(versioned)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert (await public.client.get("/-/static/app.css")).headers["cache-control"].startswith("public, max-age=")
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_heavy_javascript_only_where_used(public):
+    home = (await public.client.get("/")).text
+    assert "datasette_vega" not in home and "vega.min.js" not in home
+    assert "datasette_vega" in (await public.client.get("/ciso/activites")).text
+    progress = (await public.client.get("/-/progres")).text
+    assert "vega.min.js" in progress and "datasette_vega" not in progress
+
+
+# --- redirects and introspection -------------------------------------------------------------
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize(
+    "path", ["//example.com/", "/\\example.com/", "/%5Cexample.com/", "//example.com/ciso", "/\\/example.com"]
+)
+async def test_no_open_redirect(public, path):
+    response = await public.client.get(path)
+    location = response.headers.get("location", "")
+    assert not location.startswith(("//", "/\\")), location
+    assert "example.com" not in location.split("/")[2:3] if location.startswith("http") else True
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/-/threads", "/-/databases", "/-/databases.json", "/-/plugins", "/-/plugins.json", "/-/settings",
+        "/-/settings.json", "/-/versions", "/-/versions.json", "/-/patterns", "/-/allow-debug", "/-/messages",
+        "/-/actor.json", "/-/permissions", "/-/login", "/-/password-tool",
+    ],
+)  # fmt: skip
+async def test_introspection_pages_are_404_for_visitors(public, path):
+    response = await public.client.get(path)
+    assert response.status_code == 404
+    assert "Datasette" not in response.text.split("<footer")[0] or path.endswith(".json")
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_public_site_has_no_login_link(public):
+    html = (await public.client.get("/ciso")).text
+    assert "/-/login" not in html and "Log in" not in html
+
+
+# --- read-only SQL ---------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "drop table activites",
+        "insert into pays (id, nom) values ('ZZ', 'Nulle part')",
+        "update activites set texte = 'x'",
+        "delete from activites",
+        "attach database '/tmp/autre.db' as autre",
+        "pragma writable_schema = 1",
+        "pragma journal_mode = wal",
+        "vacuum into '/tmp/copie-ciso.db'",
+        "create table t (x)",
+        "select 1; drop table activites",
+    ],
+)
+async def test_writes_through_sql_are_refused(public, sites, sql):
+    before = digest(sites["public"])
+    response = await public.client.get("/ciso.json", params={"sql": sql})
+    assert response.status_code in (400, 403)
+    assert response.json()["ok"] is False
+    assert digest(sites["public"]) == before
+    assert sqlite3.connect(sites["public"]).execute("select count(*) from activites").fetchone()[0] == 61
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_runaway_query_is_stopped_by_the_time_limit(public):
+    sql = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+    start = time.monotonic()
+    response = await public.client.get("/ciso", params={"sql": sql})
+    elapsed = time.monotonic() - start
+    assert response.status_code == 400
+    assert "trop de temps" in response.text or "interrompue" in response.text
+    assert elapsed < 5  # the limit is 250 ms; 5 s leaves room for a loaded machine
+
+
+# --- escaping --------------------------------------------------------------------------------
+
+HOSTILE_PAGES = [
+    "/-/progres",
+    "/-/progres/2021-2022/1",
+    "/-/progres/2020-2021/1",
+    "/-/progres.json",
+    "/-/source/2021-2022",
+    "/-/transparence",
+    "/ciso/activites?_search=atelier",
+    "/ciso/activites/2021-2022-1-1-1",
+    "/ciso/actions?plan_id=2021-2022",
+    "/ciso/objectifs/2021-2022-1",
+    "/ciso/passages?plan_id=2021-2022",
+    "/ciso/suivi",
+    "/ciso/lignes?plan_id=2021-2022",
+    "/ciso?sql=select+texte+from+activites+where+plan_id+%3D+%272021-2022%27",
+]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("path", HOSTILE_PAGES)
+async def test_hostile_strings_are_escaped(public, path):
+    response = await public.client.get(path)
+    assert response.status_code == 200
+    body = response.text
+    if path.endswith(".json"):  # JSON carries the text as data, and is never sniffed as HTML
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.headers["x-content-type-options"] == "nosniff"
+        return
+    for raw in (
+        "<script>alert(",
+        "<img src=x",
+        "<svg onload",
+        "<b>gras</b>",
+        "<i>x</i>",
+        'href="javascript:',
+        'onmouseover="alert',
+    ):
+        assert raw not in body, raw
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_template_syntax_in_sources_stays_literal(public):
+    body = (await public.client.get("/-/progres/2021-2022/1")).text
+    assert "{{7*7}}" in body and "{{ config }}" in body
+    assert "&lt;script&gt;alert(4)&lt;/script&gt;" in body
+    source = (await public.client.get("/-/source/2021-2022")).text
+    assert "{% raw %}{{7*7}}{% endraw %}" in source
+
+
+# --- 404s ------------------------------------------------------------------------------------
+
+
+def random_ids():
+    return [
+        secrets.token_hex(8),
+        "%00",
+        "..%2F..%2Fetc%2Fpasswd",
+        "%E2%80%AE",
+        "x" * 3000,
+        "1.2.3",
+        "-1",
+        "9999999999999999999999",
+        "%3Cscript%3E",
+        "'%20or%201=1--",
+    ]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("value", random_ids())
+async def test_random_ids_on_custom_routes_are_404_never_500(public, value):
+    for path in (
+        f"/-/progres/{value}",
+        f"/-/progres/{value}/1",
+        f"/-/progres/2020-2021/{value}",
+        f"/-/progres/{value}/{value}.json",
+        f"/-/source/{value}",
+        f"/ciso/activites/{value}",
+        f"/ciso/{value}",
+        f"/{value}",
+    ):
+        response = await public.client.get(path, follow_redirects=True)  # Datasette may tilde-encode first
+        assert response.status_code == 404, (path, response.status_code)
+        assert "Erreur interne" not in response.text
+
+
+# --- the private staff site ------------------------------------------------------------------
+
+
+def public_paths():
+    return [
+        "/",
+        "/ciso",
+        "/ciso/suivi",
+        "/ciso/suivi.json",
+        "/ciso/suivi.csv?_stream=on",
+        "/ciso/statut_activites.json?_shape=array&_size=max",
+        "/ciso/notes_internes",
+        "/ciso/notes_internes.json",
+        "/ciso.json?sql=select+*+from+suivi",
+        "/ciso.json?sql=select+name+from+sqlite_master",
+        "/ciso/activites?_search=SECRET",
+        "/ciso/suivi?_search=SECRET",
+        "/_memory",
+        "/_memory.json?sql=select+1",
+        "/interne",
+        "/-/databases.json",
+        "/-/progres",
+        "/-/progres.json",
+        "/-/progres/2020-2021/2",
+        "/-/progres/2020-2021/2.json",
+        "/-/transparence",
+        "/-/telechargements",
+        "/telechargements/csv/suivi.csv",
+        "/telechargements/excel/suivi.csv",
+        "/telechargements/datapackage.json",
+    ]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("path", public_paths())
+async def test_private_data_is_unreachable_from_the_public_site(public, path):
+    body = (await public.client.get(path)).content
+    for secret in SECRETS:
+        assert secret.encode() not in body, path
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_public_downloads_and_files_hold_no_private_data(public, sites):
+    database = (await public.client.get("/ciso.db")).content
+    assert database[:15] == b"SQLite format 3"
+    bundle = zipfile.ZipFile(BytesIO((await public.client.get("/telechargements/ciso-donnees.zip")).content))
+    contents = b"".join(bundle.read(name) for name in bundle.namelist())
+    for secret in SECRETS:
+        assert secret.encode() not in database and secret.encode() not in contents
+        assert secret.encode() not in sites["public"].read_bytes()
+    assert [db.path for db in public.databases.values() if db.path] == [str(sites["public"])]
+    assert "notes_internes" not in await public.get_database("ciso").table_names()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_staff_site_requires_login(staff):
+    for path in ("/", "/ciso", "/ciso/notes_internes", "/-/progres", "/ciso.db"):
+        response = await staff.client.get(path)
+        assert response.status_code == 403, path
+        assert all(s not in response.text for s in SECRETS)
+    assert "Connectez-vous" in (await staff.client.get("/ciso")).text
+
+
+async def login(staff, password):
+    form = await staff.client.get("/-/login")
+    token = re.search(r'name="csrftoken" value="([^"]+)"', form.text)[1]
+    cookies = {"ds_csrftoken": form.cookies["ds_csrftoken"]}
+    response = await staff.client.post(
+        "/-/login", data={"username": "equipe", "password": password, "csrftoken": token}, cookies=cookies
+    )
+    return response
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_staff_member_sees_public_and_private_rows(staff):
+    wrong = await login(staff, "mauvais")
+    assert "Identifiant ou mot de passe incorrect." in wrong.text and "ds_actor" not in wrong.cookies
+    response = await login(staff, PASSWORD)
+    assert response.status_code == 302
+    cookies = {"ds_actor": response.cookies["ds_actor"]}
+    notes = (await staff.client.get("/ciso/notes_internes", cookies=cookies)).text
+    assert "SECRET-NOTE-91c2" in notes
+    page = (await staff.client.get("/-/progres/2020-2021/2", cookies=cookies)).text
+    assert "SECRET-INTERNE-7f3a" in page
+    status = (await staff.client.get("/ciso/statut_activites.json?numero=2.1.2&_shape=array", cookies=cookies)).json()
+    assert status[0]["statut"] == "annule" and status[0]["source"] == "interne"
+    facets = (await staff.client.get("/ciso/activites.json?_facet_array=pays&_size=0", cookies=cookies)).json()
+    assert any(r["value"] == "MX" for r in facets["facet_results"]["pays"]["results"])
+    assert (await staff.client.get("/-/versions.json", cookies=cookies)).status_code == 200
