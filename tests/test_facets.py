@@ -88,3 +88,17 @@ async def test_status_facets_on_the_current_status_view(ds, built):
     assert facet_values(page, "pays")["MX"] == ("Mexique", 5)
     actions = (await ds.client.get("/ciso/statut_actions")).text
     assert facet_values(actions, "statut")["prevu"][0] == "Prévu"
+
+
+@pytest.mark.asyncio
+async def test_conditional_on_funding_in_mexico_in_two_clicks(ds):
+    home = (await ds.client.get("/")).text
+    link = re.search(r'<a href="([^"]+)">Activités conditionnelles au financement, par pays</a>', home)
+    assert link
+    page = (await ds.client.get(html.unescape(link[1]))).text
+    pays = facet_values(page, "pays")
+    assert pays["MX"] == ("Mexique", 1) and pays["HT"] == ("Haïti", 1)
+    mexico = re.search(r'<a href="([^"]+)" title="MX" data-facet-value="MX">Mexique</a>', page)
+    result = (await ds.client.get(html.unescape(mexico[1]).replace("http://localhost", ""))).text
+    assert re.findall(r'<td class="col-numero[^"]*">([\d.]+)</td>', result) == ["2.1.2"]
+    assert "Si le PSOCI est obtenu" in result
