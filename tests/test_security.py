@@ -327,6 +327,11 @@ def public_paths():
         "/ciso.json?sql=select+name+from+sqlite_master",
         "/ciso/activites?_search=SECRET",
         "/ciso/suivi?_search=SECRET",
+        "/-/recherche?q=SECRET",
+        "/-/recherche.json?q=note+de+travail",
+        "/-/recherche.json?q=partenaire+expos%C3%A9",
+        "/-/dictionnaire",
+        "/-/dictionnaire.csv",
         "/_memory",
         "/_memory.json?sql=select+1",
         "/interne",
@@ -366,7 +371,11 @@ async def test_public_downloads_and_files_hold_no_private_data(public, sites):
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_staff_site_requires_login(staff):
-    for path in ("/", "/ciso", "/ciso/notes_internes", "/-/progres", "/ciso.db"):
+    for path in (
+        "/", "/ciso", "/ciso/notes_internes", "/-/progres", "/ciso.db", "/-/recherche?q=secret",
+        "/-/dictionnaire", "/-/dictionnaire.csv", "/-/api", "/-/transparence", "/-/source/2020-2021",
+        "/-/telechargements", "/-/progres/2020-2021/2.json",
+    ):  # fmt: skip
         response = await staff.client.get(path)
         assert response.status_code == 403, path
         assert all(s not in response.text for s in SECRETS)

@@ -60,6 +60,7 @@ TABLES: tuple[Table, ...] = (
         "pays",
         {"id": TEXT, "code_numerique": TEXT, "nom": TEXT, "alias": TEXT, **CITED},
         foreign_keys=(("plan_id", "plans", "id"),),
+        fts=("nom",),
     ),
     Table(
         "organisations",
@@ -93,11 +94,13 @@ TABLES: tuple[Table, ...] = (
             **CITED,
         },
         foreign_keys=(("plan_id", "plans", "id"),),
+        fts=("id", "titre", "titre_court"),
     ),
     Table(
         "themes",
         {"id": TEXT, "nom": TEXT, "description": TEXT, "alias": TEXT, **CITED},
         foreign_keys=(("plan_id", "plans", "id"),),
+        fts=("nom", "description"),
     ),
     Table(
         "objectifs",

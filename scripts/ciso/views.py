@@ -11,6 +11,10 @@ Progress rules (documented in metadata.yml too):
 * the unit counted in the rollups is the *element*: each activity, plus each
   action that has no activity;
 * with no statement, the status is ``prevu`` and ``sans_suivi`` is 1.
+
+``statut_activites`` and ``statut_actions`` also carry the JSON id arrays
+(``pays``, ``organisations``, ``instruments``, ``themes``) of their rows, so
+staff can facet the current status by country, organisation, instrument or theme.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ select
     (s.id is null) as sans_suivi,
     s.id as suivi_id, s.source, s.date, s.date_fin, s.avancement, s.citation, s.note, s.preuve,
     s.fichier as suivi_fichier, s.ligne as suivi_ligne,
+    a.pays, a.organisations, a.instruments, a.themes,
     a.ordre
 from activites a
 left join choix c on c.activite_id = a.id
@@ -102,6 +107,7 @@ calcul as (
         coalesce(c.n_realise, 0) as nb_realise,
         coalesce(c.n_reporte, 0) as nb_reporte,
         coalesce(c.n_annule, 0) as nb_annule,
+        ac.pays, ac.organisations, ac.instruments, ac.themes,
         ac.ordre
     from actions ac
     left join propre p on p.element_id = ac.id
@@ -113,7 +119,7 @@ select
     calcul.nb_activites, calcul.statut, st.libelle as statut_libelle, calcul.statut_de, calcul.sans_suivi,
     calcul.suivi_id, s.source, s.date, s.date_fin, s.avancement, s.citation, s.note, s.preuve,
     calcul.nb_prevu, calcul.nb_conditionnel, calcul.nb_en_cours, calcul.nb_realise, calcul.nb_reporte,
-    calcul.nb_annule, calcul.ordre
+    calcul.nb_annule, calcul.pays, calcul.organisations, calcul.instruments, calcul.themes, calcul.ordre
 from calcul
 left join suivi s on s.id = calcul.suivi_id
 left join statuts st on st.id = calcul.statut
