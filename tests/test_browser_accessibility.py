@@ -1,0 +1,51 @@
+"""Accessibility: axe-core finds no serious or critical violation on the main kinds of page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio]
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+PAGES = [
+    "/",
+    "/ciso",
+    "/ciso/activites",
+    "/ciso/activites/2020-2021-2-1-2",
+    "/-/recherche?q=securite",
+    "/-/progres",
+    "/-/progres/2020-2021/2",
+    "/-/transparence",
+    "/-/source/2020-2021",
+    "/-/telechargements",
+    "/-/dictionnaire",
+    "/-/api",
+]
+
+
+@pytest_asyncio.fixture
+async def axe_page(browser):
+    # axe is injected as a script: the page's own Content-Security-Policy would (rightly) refuse it.
+    context = await browser.new_context(bypass_csp=True, locale="fr-CA")
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_no_serious_or_critical_violation(server, axe_page, path):
+    await axe_page.goto(server + path)
+    await axe_page.wait_for_load_state("networkidle")
+    await axe_page.add_script_tag(path=str(AXE))
+    results = await axe_page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], path
