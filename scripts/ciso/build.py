@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .iati import check_reference as check_iati_reference
+from .iati import environment_fingerprint
 from .plan import Plan, parse_plan
 from .problems import Problem, SourceError
 from .progress import LOG_FILE, PLAN_STATUS_FILE, item_index, order_statements, read_log, read_plan_statuses
@@ -56,6 +58,7 @@ def code_fingerprint() -> str:
 def fingerprint(data_dir: Path) -> str:
     """Changes whenever a source file or the build code changes."""
     digest = hashlib.sha256(code_fingerprint().encode())
+    digest.update(environment_fingerprint().encode())  # IATI settings the environment overrides
     for path in source_files(data_dir):
         digest.update(str(path.relative_to(data_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -95,6 +98,8 @@ def read_corpus(data_dir: Path, progress: Progress = no_progress, today: dt.date
     plans = {p.period: p for p in corpus.plans if p.period}
     reference, problems = load_reference(data_dir, plans)
     corpus.problems.extend(problems)
+    iati_settings, problems = check_iati_reference(data_dir)
+    corpus.problems.extend(problems)
     for name in sorted({spec.file for spec in SPECS}):
         path = data_dir / "reference" / name
         if path.exists():
@@ -122,6 +127,7 @@ def read_corpus(data_dir: Path, progress: Progress = no_progress, today: dt.date
     for path in (data_dir / PLAN_STATUS_FILE, data_dir / LOG_FILE):
         if path.exists():
             corpus.sources.append(_source_row(path, data_dir, "suivi"))
+    tables["parametres_iati"] = iati_settings
     tables["sources"] = corpus.sources
     corpus.tables = tables
     return corpus
