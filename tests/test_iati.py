@@ -3,6 +3,8 @@ the self-assessment on /-/transparence equals the SQL it links to."""
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -17,7 +19,7 @@ from click.testing import CliRunner
 from conftest import DATA
 from lxml import etree
 from test_plan_parser import line_of
-from test_transparency import query
+from test_transparency import links_of, query
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 CODELISTS = iati.SCHEMA_DIR / "codelists"
@@ -334,6 +336,54 @@ def test_environment_overrides_and_a_configured_identifier(built, tmp_path, monk
     before = fingerprint(DATA)
     monkeypatch.setenv(iati.ENV_IDENTIFIER, "ZZ-TEST-0001")
     assert fingerprint(DATA) != before  # `ciso serve` rebuilds when the override changes
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_self_assessment_figures_equal_the_sql_they_link_to(ds, built):
+    page = (await ds.client.get("/-/transparence")).text
+    section = page[page.index('<section id="iati"') : page.index('<section id="sources"')]
+    links = links_of(section)
+    shares = [a for a in links if a.get("class") == "ciso-part"]
+    expected = query(built, "select * from auto_evaluation_iati order by plan_id, ordre")
+    assert len(shares) == len(expected) == 7
+    for a, row in zip(shares, expected, strict=True):
+        path, _, params = a["href"].partition("?")
+        linked = (await ds.client.get(f"{path}.json?{params}&_shape=array")).json()
+        assert len(linked) == 1 and linked[0]["critere"] == row["critere"], a["href"]
+        assert float(a["data-valeur"]) == linked[0]["part"]
+        # The share is the view's, and the view's is the count of the file's actions that meet the criterion.
+        met = query(
+            built,
+            f"select count(*) as n from iati_activites where plan_id = ? and {row['colonne']} = 1",  # noqa: S608
+            (row["plan_id"],),
+        )[0]["n"]
+        assert linked[0]["part"] == round(met / row["nb_actions"], 4)
+        assert a["text"] == f"{round(row['part'] * 100)}\u00a0%"
+    figures = {a["href"]: int(a["data-valeur"]) for a in links if a.get("class") == "ciso-chiffre"}
+    assert figures["/ciso/iati_activites?plan_id=2020-2021&avec_partenaires=1"] == 2
+    assert figures["/ciso/iati_activites?plan_id=2020-2021&avec_pays=1"] == 5
+    assert figures["/ciso/iati_activites?plan_id=2020-2021&avec_secteur=1"] == 15
+    assert figures["/ciso/iati_activites?plan_id=2020-2021&avec_resultats=1"] == 0
+    assert figures["/ciso/iati_activites?plan_id=2020-2021"] == 22
+    text = html.unescape(re.sub(r"<[^>]+>", "", section))
+    assert "Identifiant provisoire." in text and iati.PLACEHOLDER_IDENTIFIER in text
+    assert "Aucune de nos sources n'en contient encore" in text  # results: zero, said honestly
+    assert "pas les mots du CISO" in text
+    assert "Ni budget ni transaction" in text
+
+
+@pytest.mark.asyncio
+async def test_iati_file_is_downloadable_and_linked(ds, built):
+    for path in ("/-/telechargements", "/-/transparence"):
+        hrefs = {a["href"] for a in links_of((await ds.client.get(path)).text)}
+        assert "/telechargements/iati-activities.xml" in hrefs, path
+    response = await ds.client.get("/telechargements/iati-activities.xml")
+    assert response.status_code == 200
+    assert response.content == iati_file(built).read_bytes()
+    assert response.content.startswith(b"<?xml version='1.0' encoding='UTF-8'?>\n<iati-activities version=\"2.03\"")
 
 
 def test_build_says_the_downloads_were_refused_and_keeps_the_previous_ones(tmp_path, monkeypatch):
