@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from urllib.parse import urlencode
 
+from ciso.iati import ENV_IDENTIFIER, ENV_SITE, PLACEHOLDER_IDENTIFIER, PLACEHOLDER_SITE, codelist
+from ciso.iati import FILE_NAME as IATI_FILE
 from ciso.schema import TABLES
 from ciso.site import DOWNLOADS
 from ciso.web import check_visible, json_for_script
@@ -169,10 +171,63 @@ async def transparency_page(datasette, request):
                 "chiffres": figures,
                 "carte": json_for_script(map_spec(datasette, countries)),
                 "graphiques": True,
+                "iati": await iati_section(datasette, db),
             },
             request=request,
         )
     )
+
+
+async def iati_section(datasette, db) -> dict:
+    """The IATI file and the self-assessment: every figure is a row count or a row of a view."""
+    criteria = await rows(db, "select * from auto_evaluation_iati order by plan_id, ordre")
+    plans: dict[str, list[dict]] = {}
+    for c in criteria:
+        c["remplies"] = figure(
+            datasette, c["nb_actions_remplies"], "iati_activites", plan_id=c["plan_id"], **{c["colonne"]: 1}
+        )
+        c["total"] = figure(datasette, c["nb_actions"], "iati_activites", plan_id=c["plan_id"])
+        c["part_href"] = (
+            datasette.urls.table(DATABASE, "auto_evaluation_iati")
+            + "?"
+            + urlencode({"plan_id": c["plan_id"], "critere": c["critere"]})
+        )
+        plans.setdefault(c["plan_id"], []).append(c)
+    sectors = await rows(
+        db,
+        """select s.*, (select json_group_array(numero) from (select ac.numero from secteurs_actions sa
+            join actions ac on ac.id = sa.action_id where sa.secteur_id = s.id order by ac.ordre)) as numeros
+        from secteurs s order by s.plan_id, s.code""",
+    )
+    for s in sectors:
+        s["numeros"] = json.loads(s["numeros"])
+        s["figure"] = figure(datasette, len(s["numeros"]), "secteurs_actions", secteur_id=s["id"])
+    unclassified = await rows(
+        db, "select action_id, plan_id, numero, titre from iati_activites where avec_secteur = 0 order by ordre"
+    )
+    statuses = await rows(db, "select id, libelle, code_iati from statuts order by ordre")
+    for status in statuses:
+        status["iati_libelle"] = codelist("ActivityStatus").get(str(status["code_iati"]), {}).get("fr")
+    settings = {r["cle"]: r for r in await rows(db, "select * from parametres_iati")}
+    count = (await rows(db, "select count(*) as n from iati_activites"))[0]["n"]
+    folder = downloads_dir(datasette)
+    return {
+        "plans": plans,
+        "secteurs": sectors,
+        "non_classees": unclassified,
+        "non_classees_figure": figure(datasette, len(unclassified), "iati_activites", avec_secteur=0),
+        "parametres": settings,
+        "statuts": statuses,
+        "activites": figure(datasette, count, "iati_activites"),
+        "fichier": {
+            "href": datasette.urls.path(f"/{DOWNLOADS}/{IATI_FILE}"),
+            "octets": size_of(folder and folder / IATI_FILE),
+        },
+        "identifiant": (settings.get("identifiant_organisation") or {}).get("valeur"),
+        "adresse_site": (settings.get("adresse_site") or {}).get("valeur"),
+        "provisoire": {"identifiant": PLACEHOLDER_IDENTIFIER, "adresse": PLACEHOLDER_SITE},
+        "variables": {"identifiant": ENV_IDENTIFIER, "adresse": ENV_SITE},
+    }
 
 
 def downloads_dir(datasette) -> Path | None:
@@ -214,6 +269,7 @@ async def downloads_page(datasette, request):
         "zip": {"href": f"{base}/ciso-donnees.zip", "octets": size_of(folder and folder / "ciso-donnees.zip")},
         "datapackage": {"href": f"{base}/datapackage.json", "octets": size_of(folder and folder / "datapackage.json")},
         "sqlite": {"href": datasette.urls.database(DATABASE) + ".db", "octets": size_of(Path(db.path))},
+        "iati": {"href": f"{base}/{IATI_FILE}", "octets": size_of(folder and folder / IATI_FILE)},
     }
     return Response.html(
         await datasette.render_template(

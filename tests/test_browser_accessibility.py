@@ -40,9 +40,7 @@ async def test_no_serious_or_critical_violation(server, axe_page, path):
     await axe_page.goto(server + path)
     await axe_page.wait_for_load_state("networkidle")
     await axe_page.add_script_tag(path=str(AXE))
-    results = await axe_page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})"
-    )
+    results = await axe_page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     serious = [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
         for v in results["violations"]

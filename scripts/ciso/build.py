@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .iati import check_reference as check_iati_reference
+from .iati import environment_fingerprint
 from .plan import Plan, parse_plan
 from .problems import Problem, SourceError
 from .progress import (
@@ -68,6 +70,7 @@ def code_fingerprint() -> str:
 def fingerprint(data_dir: Path, private: bool = False) -> str:
     """Changes whenever a source file (staff-only ones too, if ``private``) or the build code changes."""
     digest = hashlib.sha256(code_fingerprint().encode())
+    digest.update(environment_fingerprint().encode())  # IATI settings the environment overrides
     files = source_files(data_dir)
     if private:
         files += sorted(p for p in (data_dir / "interne").glob("*") if p.is_file())
@@ -115,6 +118,8 @@ def read_corpus(
     plans = {p.period: p for p in corpus.plans if p.period}
     reference, problems = load_reference(data_dir, plans)
     corpus.problems.extend(problems)
+    iati_settings, problems = check_iati_reference(data_dir)
+    corpus.problems.extend(problems)
     for name in sorted({spec.file for spec in SPECS}):
         path = data_dir / "reference" / name
         if path.exists():
@@ -154,6 +159,7 @@ def read_corpus(
     for path in suivi_files:
         if path.exists():
             corpus.sources.append(_source_row(path, data_dir, "interne" if "interne" in path.parts else "suivi"))
+    tables["parametres_iati"] = iati_settings
     tables["sources"] = corpus.sources
     corpus.tables = tables
     return corpus

@@ -13,6 +13,7 @@ from . import __version__
 from .build import build as build_database
 from .build import check as check_sources
 from .build import fingerprint
+from .export import ExportError
 from .problems import SourceError
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -116,6 +117,8 @@ def build(data_dir: Path, db_path: Path, export_dir: Path, interne: bool):
         corpus = build_database(data_dir, db_path, progress, export_dir=export_dir, private=interne)
     except SourceError as e:
         fail_with(e)
+    except ExportError as e:
+        fail_export(e, export_dir)
     t = corpus.tables
     click.echo(
         f"{db_path} : {len(t['plans'])} plan(s), {len(t['objectifs'])} objectifs, "
@@ -146,6 +149,7 @@ def export_command(db_path: Path, out_dir: Path):
     except ExportError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"{summary['tables']} tables exportées dans {out_dir}/ ; paquet : {summary['paquet']}")
+    click.echo(f"Fichier IATI 2.03 validé : {summary['iati']}")
 
 
 @cli.command()
@@ -234,6 +238,8 @@ def ensure_built(data_dir: Path, db_path: Path, export_dir: Path | None = None, 
             build_database(data_dir, db_path, progress, export_dir=export_dir, private=private)
         except SourceError as e:
             fail_with(e)
+        except ExportError as e:
+            fail_export(e, export_dir)
 
 
 @cli.group(context_settings=CONTEXT)
@@ -328,6 +334,13 @@ def suivi_liste(plan, data_dir: Path, db_path: Path):
         origin = "aucun suivi" if sans_suivi else (source or "activités")
         text = texte if len(texte) <= 60 else texte[:59] + "…"
         click.echo(f"{period:<10} {numero:<7} {niveau:<9} {statut:<13} {origin:<12} {date or '':<10}  {text}")
+
+
+def fail_export(error: Exception, export_dir: Path | None) -> None:
+    """The database is written but the downloads are refused: say so, exit non-zero."""
+    click.echo(f"Erreur : {error}", err=True)
+    click.echo(f"La base est écrite ; les téléchargements de {export_dir}/ n'ont pas été remplacés.", err=True)
+    sys.exit(1)
 
 
 def main():

@@ -10,7 +10,9 @@
 * ``datapackage.json``: a Frictionless Data Package v2 describing ``csv/``
   (types, French descriptions, primary and foreign keys, ``enum`` constraints
   for codelists), validated with frictionless before anything is written;
-* ``ciso-donnees.zip``: ``datapackage.json`` and ``csv/`` in one file.
+* ``ciso-donnees.zip``: ``datapackage.json`` and ``csv/`` in one file;
+* ``iati-activities.xml``: the plans in the IATI Standard 2.03 (see ``iati.py``), checked
+  against the standard's XSD and codelists; an invalid file stops the export.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import zipfile
 from pathlib import Path
 
 from . import __version__
+from .iati import FILE_NAME as IATI_FILE
+from .iati import IatiError, export_xml
 from .schema import INT, TABLES
 
 BUNDLE = "ciso-donnees.zip"
@@ -222,6 +226,15 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
     (tmp / "excel").mkdir()
     try:
         with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
+            try:
+                (tmp / IATI_FILE).write_bytes(export_xml(conn))
+            except IatiError as e:
+                count = len(e.messages)
+                more = [f"… et {count - 20} autres"] if count > 20 else []
+                raise ExportError(
+                    f"{IATI_FILE} refusé ; aucun téléchargement n'a été écrit "
+                    f"({count} problème{'s' if count > 1 else ''}) :\n" + "\n".join(e.messages[:20] + more)
+                ) from None
             tables = [t for t in TABLES if t.name not in EXCLUDED]
             labels = _labels(conn)
             hashes = {}
@@ -258,4 +271,9 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
             os.replace(tmp, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"tables": len(tables), "dossier": str(out_dir), "paquet": str(out_dir / BUNDLE)}
+    return {
+        "tables": len(tables),
+        "dossier": str(out_dir),
+        "paquet": str(out_dir / BUNDLE),
+        "iati": str(out_dir / IATI_FILE),
+    }

@@ -22,3 +22,11 @@ def render(text: str | None) -> Markup:
 
 def has_markup(text: str) -> bool:
     return bool(_EMPHASIS.search(text) or _SUPERSCRIPT.search(text))
+
+
+def plain(text: str | None) -> str:
+    """The same text without markup, for plain-text formats: ``*Labor*`` → ``Labor``, ``1^{er}`` → ``1er``."""
+    if text is None:
+        return ""
+    text = _EMPHASIS.sub(r"\1", text)
+    return _SUPERSCRIPT.sub(lambda m: m[1] or m[2], text)

@@ -225,6 +225,18 @@ SPECS: tuple[Spec, ...] = (
         citation_required=True,
         key="instances",
     ),
+    Spec(
+        "secteurs",
+        "iati.yml",
+        (
+            Field("id", required=True, pattern=ID_RE.pattern),
+            Field("code", required=True, pattern=r"^\d{5}$"),
+            Field("libelle", required=True),
+            Field("justification", required=True),
+            Field("actions", kind="list", ref=ACTIONS, link=("secteurs_actions", "secteur_id", "action_id")),
+        ),
+        key="secteurs",
+    ),
 )
 
 

@@ -254,6 +254,12 @@ TABLES: tuple[Table, ...] = (
         },
         foreign_keys=(("plan_id", "plans", "id"),),
     ),
+    Table(
+        "secteurs",
+        {"id": TEXT, "code": TEXT, "libelle": TEXT, "justification": TEXT, "actions": TEXT, **CITED},
+        foreign_keys=(("plan_id", "plans", "id"),),
+    ),
+    Table("parametres_iati", {"cle": TEXT, "valeur": TEXT, "origine": TEXT}, pk="cle"),
     *(
         Table(
             name,
@@ -269,6 +275,7 @@ TABLES: tuple[Table, ...] = (
             ("positions_actions", "position_id", "positions", "action_id", "actions"),
             ("positions_pays", "position_id", "positions", "pays_id", "pays"),
             ("instances_actions", "instance_id", "instances", "action_id", "actions"),
+            ("secteurs_actions", "secteur_id", "secteurs", "action_id", "actions"),
         )
     ),
     Table(

@@ -176,3 +176,147 @@ from pays p
 order by nb_activites desc, p.nom
 """,
 }
+
+# --- IATI (see iati.py) ----------------------------------------------------------------------
+# What the IATI file says about each action, and how complete it is. The export writes its
+# elements from these views, and the self-assessment on /-/transparence counts their rows, so
+# the file, the page and a journalist's query agree.
+
+# IATI OrganisationType of a partner, from our type and its country (null when the mapping is
+# not certain: governments, because we do not record national vs sub-national; funds; a civil
+# society organisation whose country is unknown or neither Canada nor a recipient country).
+_IATI_ORGANISATION_TYPE = """
+case
+    when o.type = 'fondation' then '60'
+    when o.type = 'organisation_internationale' then '40'
+    when o.type in ('organisation_intersyndicale', 'organisation_syndicale', 'organisation_societe_civile', 'reseau')
+    then case
+        when o.pays_id = (select pays_id from organisations where id = 'ciso') then '22'
+        when o.pays_id in (select ip.pays_id from iati_pays ip where ip.action_id = {action}) then '24'
+    end
+end
+"""
+
+IATI_VIEWS: dict[str, str] = {
+    # recipient-country: the countries an action (title, text or activities) names, except CISO's own.
+    "iati_pays": """
+select ac.id as action_id, ac.plan_id, j.value as pays_id, p.nom, ac.ordre
+from actions ac, json_each(ac.pays) j
+join pays p on p.id = j.value
+where j.value is not (select pays_id from organisations where id = 'ciso')
+order by ac.ordre, j.value
+""",
+    # participating-org: implementing (4) = partnerships of co-coordination or collaboration on the
+    # action; funding (1) = funding obtained (statut obtenu) for the action, with a named funder;
+    # accountable (2) = CISO, whose plan it is.
+    "iati_participants": f"""
+select pa_a.action_id, ac.plan_id, pa.organisation_id, o.nom, cast(4 as integer) as code_role,
+       'Mise en œuvre' as role_libelle, {_IATI_ORGANISATION_TYPE.format(action="pa_a.action_id")} as type_iati,
+       'partenariat' as origine, pa.id as origine_id, ac.ordre
+from partenariats pa
+join partenariats_actions pa_a on pa_a.partenariat_id = pa.id
+join actions ac on ac.id = pa_a.action_id
+join organisations o on o.id = pa.organisation_id
+where pa.role in ('co_coordination', 'collaboration')
+union all
+select fa.action_id, ac.plan_id, f.organisation_id, o.nom, cast(1 as integer),
+       'Financement', {_IATI_ORGANISATION_TYPE.format(action="fa.action_id")},
+       'financement', f.id, ac.ordre
+from financements f
+join financements_actions fa on fa.financement_id = f.id
+join actions ac on ac.id = fa.action_id
+join organisations o on o.id = f.organisation_id
+where f.statut = 'obtenu'
+union all
+select ac.id, ac.plan_id, o.id, o.nom, cast(2 as integer),
+       'Responsabilité', (select valeur from parametres_iati where cle = 'type_organisation'),
+       'organisation_declarante', null, ac.ordre
+from actions ac
+join organisations o on o.id = 'ciso'
+order by ordre, code_role, nom
+""",
+    "iati_activites": """
+select *,
+    cast(debut is not null and fin is not null and debut <= fin as integer) as avec_dates,
+    cast(not sans_suivi as integer) as avec_statut,
+    cast(nb_mise_en_oeuvre + nb_financement > 0 as integer) as avec_partenaires,
+    cast(nb_pays > 0 as integer) as avec_pays,
+    cast(nb_secteurs > 0 as integer) as avec_secteur,
+    cast(document is not null and ligne is not null as integer) as avec_document,
+    cast(nb_resultats > 0 as integer) as avec_resultats
+from (
+    select
+        ac.id as action_id, ac.plan_id, ac.objectif_id, ac.numero, ac.titre,
+        p.debut, p.fin,
+        sa.statut, st.code_iati as code_statut_iati, sa.sans_suivi,
+        (select count(distinct ip.organisation_id) from iati_participants ip
+            where ip.action_id = ac.id and ip.code_role = 4) as nb_mise_en_oeuvre,
+        (select count(distinct ip.organisation_id) from iati_participants ip
+            where ip.action_id = ac.id and ip.code_role = 1) as nb_financement,
+        (select count(*) from iati_pays ip where ip.action_id = ac.id) as nb_pays,
+        (select count(*) from secteurs_actions se where se.action_id = ac.id) as nb_secteurs,
+        json_array_length(ac.themes) as nb_themes,
+        p.fichier as document, ac.ligne,
+        0 as nb_resultats, -- no source records results (indicators, targets, actual values) yet
+        ac.ordre
+    from actions ac
+    join plans p on p.id = ac.plan_id
+    left join statut_actions sa on sa.action_id = ac.id
+    left join statuts st on st.id = sa.statut
+)
+order by ordre
+""",
+    "auto_evaluation_iati": """
+with criteres(critere, ordre, colonne, libelle, explication) as (values
+    ('dates', 1, 'avec_dates', 'Dates',
+     'Début et fin prévus de l''action (activity-date, types 1 et 3). Ce sont les dates de l''année du plan, '
+     || 'du 1er avril au 31 mars : le plan ne date pas ses actions une à une. Pour faire mieux : noter au '
+     || 'journal de suivi le début et la fin réels de chaque action.'),
+    ('statut', 2, 'avec_statut', 'Statut suivi',
+     'Un statut appuyé par une source — les mots du plan ou le journal de suivi — plutôt que « prévu » par '
+     || 'défaut (activity-status). Pour faire mieux : inscrire l''avancement de chaque action au journal de '
+     || 'suivi (ciso suivi ajouter).'),
+    ('partenaires', 3, 'avec_partenaires', 'Partenaires',
+     'Au moins une organisation de mise en œuvre (partenariat de co-coordination ou de collaboration) ou '
+     || 'de financement (financement obtenu) liée à l''action (participating-org). Le CISO, responsable de '
+     || 'chaque action, ne compte pas. Pour faire mieux : relier dans partenariats.yml et financements.yml '
+     || 'chaque partenaire et bailleur aux actions qu''il concerne, citation du plan à l''appui.'),
+    ('pays', 4, 'avec_pays', 'Pays bénéficiaires',
+     'Au moins un pays bénéficiaire (recipient-country) : un pays, autre que celui du CISO, que nomment '
+     || 'l''action ou ses activités. Une action menée au Québec n''en a pas, et c''est normal.'),
+    ('secteur', 5, 'avec_secteur', 'Secteur',
+     'Un secteur du CAD de l''OCDE (sector, code à 5 chiffres). C''est notre classement éditorial '
+     || '(data/reference/iati.yml), pas les mots du CISO ; les actions qui font fonctionner le CISO '
+     || '(vie associative, financement, sécurité, ressources humaines) ne sont pas classées.'),
+    ('document', 6, 'avec_document', 'Document',
+     'Un lien vers le document qui décrit l''action : sa ligne dans le plan publié (document-link, '
+     || 'catégorie A02 « Objectifs / raison d''être de l''activité »).'),
+    ('resultats', 7, 'avec_resultats', 'Résultats',
+     'Des résultats mesurés : indicateurs, cibles et valeurs atteintes (result). Aucune de nos sources n''en '
+     || 'contient encore, d''où zéro partout. Pour faire mieux : consigner, pour chaque action, les '
+     || 'résultats attendus et obtenus.')
+),
+totaux as (
+    select plan_id, count(*) as nb_actions,
+        sum(avec_dates) as dates, sum(avec_statut) as statut, sum(avec_partenaires) as partenaires,
+        sum(avec_pays) as pays, sum(avec_secteur) as secteur, sum(avec_document) as document,
+        sum(avec_resultats) as resultats
+    from iati_activites
+    group by plan_id
+),
+comptes as (
+    select t.plan_id, c.critere, c.ordre, c.colonne, c.libelle, c.explication, t.nb_actions,
+        case c.critere
+            when 'dates' then t.dates when 'statut' then t.statut when 'partenaires' then t.partenaires
+            when 'pays' then t.pays when 'secteur' then t.secteur when 'document' then t.document
+            when 'resultats' then t.resultats
+        end as nb_actions_remplies
+    from totaux t cross join criteres c
+)
+select plan_id, critere, libelle, explication, colonne, nb_actions_remplies, nb_actions,
+    round(1.0 * nb_actions_remplies / max(nb_actions, 1), 4) as part, ordre
+from comptes
+order by plan_id, ordre
+""",
+}
+VIEWS.update(IATI_VIEWS)
