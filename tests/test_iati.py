@@ -401,5 +401,6 @@ def test_build_says_the_downloads_were_refused_and_keeps_the_previous_ones(tmp_p
     assert result.exit_code == 1
     assert "iati-activities.xml refusé ; aucun téléchargement n'a été écrit (1 problème)" in result.output
     assert "activity-status/@code « 9 »" in result.output
-    assert f"La base est écrite ; les téléchargements de {out}/ n'ont pas été remplacés." in result.output
+    assert f"Rien n'a été remplacé : ni la base, ni les téléchargements de {out}/." in result.output
     assert sorted(p.name for p in out.iterdir()) == ["previous.txt"]
+    assert not db.exists()  # no previous database here, and the new one was not put in place

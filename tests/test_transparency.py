@@ -304,3 +304,28 @@ def test_export_command(built, tmp_path):
     assert (out / "ciso-donnees.zip").exists() and (out / "datapackage.json").exists()
     missing = CliRunner().invoke(cli, ["export", "--db", str(tmp_path / "none.db"), "--out", str(out)])
     assert missing.exit_code == 1 and "lancez d'abord « ciso build »" in missing.output
+
+
+def test_refused_export_leaves_the_previous_database_and_downloads(data_copy, tmp_path, monkeypatch):
+    import ciso.export
+
+    db = tmp_path / "ciso.db"
+    result = CliRunner().invoke(cli, ["build", "--data", str(data_copy), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    before = db.read_bytes()
+    zip_before = (tmp_path / "export" / "ciso-donnees.zip").read_bytes()
+
+    def broken(*args, **kwargs):
+        raise ciso.export.ExportError("paquet invalide (simulé)")
+
+    monkeypatch.setattr(ciso.export, "export", broken)
+    (data_copy / "suivi" / "mises-a-jour.csv").write_text(
+        "date,plan,element,statut,avancement,note,preuve,par\n2020-12-01,2020-2021,1.4,en_cours,,,,coordination\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["build", "--data", str(data_copy), "--db", str(db)])
+    assert result.exit_code == 1
+    assert "paquet invalide (simulé)" in result.output and "Rien n'a été remplacé" in result.output
+    assert db.read_bytes() == before
+    assert (tmp_path / "export" / "ciso-donnees.zip").read_bytes() == zip_before
+    assert not list(tmp_path.glob(".ciso.db.*"))

@@ -183,13 +183,25 @@ def build(
     export_dir: Path | None = None,
     private: bool = False,
 ) -> Corpus:
-    """Check the sources, write the database atomically (temp file + rename), then the downloads."""
+    """Check the sources, write the database and the downloads, and only then put the database in place.
+
+    The new database is written beside the old one; the downloads are made (and validated) from
+    it; if anything fails, the new file is removed and the previous database stays as it was.
+    """
+    import os
+
     from .export import export
     from .load import write_database
     from .site import load_metadata
 
     corpus = check(data_dir, progress, today, private)
-    write_database(Path(db_path), corpus, fingerprint(Path(data_dir), private), progress)
-    if export_dir is not None:
-        export(Path(db_path), Path(export_dir), load_metadata())
+    db_path = Path(db_path)
+    staged = db_path.with_name(f".{db_path.name}.{os.getpid()}.nouvelle")
+    try:
+        write_database(staged, corpus, fingerprint(Path(data_dir), private), progress)
+        if export_dir is not None:
+            export(staged, Path(export_dir), load_metadata())
+        os.replace(staged, db_path)
+    finally:
+        staged.unlink(missing_ok=True)
     return corpus

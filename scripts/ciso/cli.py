@@ -337,9 +337,9 @@ def suivi_liste(plan, data_dir: Path, db_path: Path):
 
 
 def fail_export(error: Exception, export_dir: Path | None) -> None:
-    """The database is written but the downloads are refused: say so, exit non-zero."""
+    """The downloads are refused: nothing was replaced (database and downloads); say so, exit non-zero."""
     click.echo(f"Erreur : {error}", err=True)
-    click.echo(f"La base est écrite ; les téléchargements de {export_dir}/ n'ont pas été remplacés.", err=True)
+    click.echo(f"Rien n'a été remplacé : ni la base, ni les téléchargements de {export_dir}/.", err=True)
     sys.exit(1)
 
 
