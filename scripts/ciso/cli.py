@@ -17,6 +17,13 @@ from .export import ExportError
 from .problems import SourceError
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+class Erreur(click.ClickException):
+    """A user mistake: a French message on stderr, exit status 1, no traceback."""
+
+    def show(self, file=None):
+        click.echo(f"Erreur : {self.format_message()}", err=True)
 DATA_OPTION = click.option(
     "--data",
     "data_dir",
@@ -143,11 +150,11 @@ def export_command(db_path: Path, out_dir: Path):
     from .site import load_metadata
 
     if not db_path.exists():
-        raise click.ClickException(f"{db_path} introuvable : lancez d'abord « ciso build ».")
+        raise Erreur(f"{db_path} introuvable : lancez d'abord « ciso build ».")
     try:
         summary = export(db_path, out_dir, load_metadata())
     except ExportError as e:
-        raise click.ClickException(str(e)) from None
+        raise Erreur(str(e)) from None
     click.echo(f"{summary['tables']} tables exportées dans {out_dir}/ ; paquet : {summary['paquet']}")
     click.echo(f"Fichier IATI 2.03 validé : {summary['iati']}")
 
@@ -203,7 +210,7 @@ def serve(data_dir: Path, db_path: Path, export_dir: Path, interne: bool, host: 
     metadata_file = None
     if interne:
         if not os.environ.get(PASSWORD_ENV):
-            raise click.ClickException(
+            raise Erreur(
                 f"définissez {PASSWORD_ENV} avec l'empreinte du mot de passe de l'équipe, par exemple : "
                 f"export {PASSWORD_ENV}=$(.venv/bin/datasette hash-password)"
             )
@@ -327,7 +334,7 @@ def suivi_liste(plan, data_dir: Path, db_path: Path):
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
         plans = [r[0] for r in conn.execute("select id from plans")]
         if plan is not None and plan not in plans:
-            raise click.ClickException(f"plan « {plan} » inconnu (plans : {', '.join(plans)})")
+            raise Erreur(f"plan « {plan} » inconnu (plans : {', '.join(plans)})")
         rows = conn.execute(sql, {"plan": plan}).fetchall()
     click.echo(f"{'plan':<10} {'numéro':<7} {'niveau':<9} {'statut':<13} {'source':<12} {'date':<10}  texte")
     for period, numero, niveau, statut, source, date, texte, sans_suivi, _ in rows:
