@@ -48,5 +48,13 @@ def prepare_jinja2_environment(env):
 
 
 @hookimpl
+def extra_js_urls(datasette, template):
+    # datasette-vega's chart controls, relabelled in French where that plugin draws (tables, queries).
+    if template in ("table.html", "query.html"):
+        return [{"url": static_url(datasette, ROOT, "vega-fr.js"), "module": False}]
+    return []
+
+
+@hookimpl
 def extra_css_urls(datasette):
     return [static_url(datasette, ROOT, "ciso.css")]

@@ -241,3 +241,18 @@ async def test_table_column_menu_in_chromium(server, page):
     labels = await page.locator(".filter-row a[aria-label]").evaluate_all("els => els.map(e => e.ariaLabel)")
     assert labels and set(labels) == {"Retirer ce filtre"}
     assert page.console_errors == []
+
+
+@pytest.mark.asyncio
+async def test_chart_controls_in_chromium(server, page):
+    """datasette-vega writes its chart controls in English; static/vega-fr.js relabels them."""
+    await page.goto(server + "/ciso/activites?_facet=objectif_id")
+    button = page.locator("button", has_text="Afficher les options de graphique")
+    await button.wait_for(timeout=10000)
+    await button.click()
+    form = page.locator("form.datasette-vega")
+    await form.wait_for(timeout=10000)
+    text = await form.inner_text()
+    assert "Options de graphique" in text and "Colonne X" in text and "Nuage de points" in text
+    assert not re.search(r"Charting options|X column|Y column|Scatter|Show charting", text)
+    assert page.console_errors == []

@@ -24,6 +24,8 @@ class Erreur(click.ClickException):
 
     def show(self, file=None):
         click.echo(f"Erreur : {self.format_message()}", err=True)
+
+
 DATA_OPTION = click.option(
     "--data",
     "data_dir",
