@@ -29,6 +29,7 @@ import platform
 import re
 import shlex
 import shutil
+import signal
 import socket
 import sqlite3
 import statistics
@@ -237,6 +238,7 @@ class Server:
     def __init__(self, db: Path, log_path: Path):
         self.port = free_port()
         self.log_path = log_path
+        self.stopped_alone = False  # set by stop(): the process had exited before we stopped it
         self.log_file = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "datasette", *serve_args(db, "127.0.0.1", self.port)],
@@ -257,8 +259,25 @@ class Server:
                 time.sleep(0.1)
         raise RuntimeError(f"datasette did not answer within {timeout:.0f} s: see {self.log_path}")
 
+    def answers(self) -> bool:
+        """True if the server process runs and accepts a request within a few seconds."""
+        if self.process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/versions.json", timeout=5):
+                return True
+        except (OSError, urllib.error.URLError):
+            return False
+
+    def log_tail(self, lines: int = 3) -> str:
+        """Last lines of the server's output other than access lines, quoted for the report."""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        kept = [line.strip() for line in text if line.strip() and '" 200' not in line][-lines:]
+        return " / ".join(f"`{line[:160]}`" for line in kept) or "(vide)"
+
     def stop(self) -> None:
-        if self.process.poll() is None:
+        self.stopped_alone = self.process.poll() is not None
+        if not self.stopped_alone:
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
@@ -348,14 +367,43 @@ def measure(port: int, name: str, path: str, kind: str, concurrency: int, config
     return result
 
 
-def bench_http(db: Path, config: Config, work: Path, label: str, log) -> list[Measure]:
-    server = Server(db, work / f"datasette-{label}.log")
+MAX_RESTARTS = 3
+
+
+def stopped_how(code: int) -> str:
+    if code < 0:
+        try:
+            return f"tué par le signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"tué par le signal {-code}"
+    return f"sorti avec le code {code}"
+
+
+def bench_http(db: Path, config: Config, work: Path, label: str, log, incidents: list[str]) -> list[Measure]:
+    """Measure every URL at every concurrency; a server that dies is restarted and the URL measured again."""
+    restarts = 0
+    server = Server(db, work / f"datasette-{label}-{restarts}.log")
     try:
         server.wait_ready()
         measures = []
         for concurrency in config.concurrency:
             for name, path, kind in URLS:
-                m = measure(server.port, name, path, kind, concurrency, config)
+                while True:
+                    m = measure(server.port, name, path, kind, concurrency, config)
+                    if not m.errors or server.answers():
+                        break
+                    server.stop()
+                    how = stopped_how(server.process.returncode) if server.stopped_alone else "ne répondait plus"
+                    incidents.append(
+                        f"base {label}, {concurrency} client(s), `{path}` : le serveur s'est arrêté ({how}) "
+                        f"pendant la mesure ; redémarré, mesure refaite. Fin de son journal : {server.log_tail()}"
+                    )
+                    log(f"http {label}: the server stopped ({how}) while measuring {path}; restarting it")
+                    restarts += 1
+                    if restarts > MAX_RESTARTS:
+                        raise RuntimeError(f"datasette stopped {restarts} times; giving up (see {server.log_path})")
+                    server = Server(db, work / f"datasette-{label}-{restarts}.log")
+                    server.wait_ready()
                 measures.append(m)
                 if m.absent:
                     log(f"http {label} c={concurrency} {path}: absent (404)")
@@ -509,6 +557,7 @@ def report(
     sql: dict[int, list[float]],
     http: dict[int, list[Measure]],
     load: tuple[float, float],
+    incidents: list[str],
 ) -> str:
     out = []
     w = out.append
@@ -650,6 +699,12 @@ def report(
     else:
         w("- Aucun dépassement ni aucune erreur.")
     w("")
+    if incidents:
+        w("Incidents (serveur arrêté pendant une mesure, puis redémarré ; la mesure publiée est celle refaite) :")
+        w("")
+        for incident in incidents:
+            w(f"- {incident}")
+        w("")
     hints = [(path, HINTS[path]) for path in dict.fromkeys(flagged) if path in HINTS]
     if hints:
         w("Pistes :")
@@ -703,11 +758,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         builds, databases = bench_builds(config, work, log)
         sql = bench_sql(databases)
-        http = {}
+        http, incidents = {}, []
         for factor in config.serve_factors:
-            http[factor] = bench_http(databases[factor], config, work, f"x{factor}", log)
+            http[factor] = bench_http(databases[factor], config, work, f"{factor}×", log, incidents)
         load = (load_start, os.getloadavg()[0])
-        text = report(config, argv, started, time.perf_counter() - t0, builds, sql, http, load)
+        text = report(config, argv, started, time.perf_counter() - t0, builds, sql, http, load, incidents)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
         log(f"report written to {args.out}")
