@@ -1,0 +1,787 @@
+"""Benchmarks: build time by corpus size, HTTP latency of the site; a Markdown report.
+
+1. Build: synthetic corpora of 1x, 10x, 100x and 1000x the real plan
+   (``generate.py``: the real plan plus N-1 varied copies, invented test data)
+   are built by the real pipeline, ``ciso.build.build``, in this process.
+2. SQL: the statements the project's pages run, timed on each database.
+3. HTTP: ``datasette serve`` with the project's options (``ciso.site.serve_args``)
+   on a free port of 127.0.0.1 serves the 1x database, then the 100x one; each
+   URL of ``URLS`` gets a bounded number of GET requests (count and time cap)
+   from 1 and then 10 concurrent clients (threads, one keep-alive connection
+   each). Every custom page's p99 is reported as a ratio to the p99 of the
+   plain table page measured in the same run, on the same server.
+
+Usage: python benchmarks/run.py --out benchmarks/RESULTATS.md   (what ``make bench`` runs, ~4 min on 2 CPUs)
+       python benchmarks/run.py --quick --out /tmp/bench.md     (smoke run, a few seconds)
+       python benchmarks/run.py --factors 1,1000 --serve 1000 --out /tmp/x1000.md
+           (the 1000x database over HTTP: ~10 min, as a 15 MB CSV takes ~25 s and the
+           time cap only stops new requests, not those in flight)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import html
+import http.client
+import importlib.metadata
+import math
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from ciso.build import build  # noqa: E402
+from ciso.site import SETTINGS, serve_args  # noqa: E402
+from generate import generate  # noqa: E402
+
+# The measured URLs; edit freely. kind: "reference" (the baseline every ratio
+# divides by; exactly one), "datasette" (Datasette's own features with our
+# options) or "projet" (our pages: the goal is p99 <= GOAL x baseline, no error).
+URLS = [
+    ("Table simple (référence)", "/ciso/activites", "reference"),
+    ("Facettes", "/ciso/activites?_facet=objectif_id&_facet_array=pays", "datasette"),
+    ("Recherche plein texte", "/ciso/activites?_search=securite", "datasette"),
+    ("CSV en flux", "/ciso/activites.csv?_stream=on", "datasette"),
+    ("Avancement", "/-/progres", "projet"),
+    ("Page d'un objectif", "/-/progres/2020-2021/1", "projet"),
+    ("Transparence", "/-/transparence", "projet"),
+]
+GOAL = 1.5  # custom pages: p99 at most 1.5 x the baseline's p99
+
+# What to try when a page misses the goal (printed under « Pistes » for flagged pages only).
+ROLLUP_HINT = (
+    "précalculer les agrégats à la construction : matérialiser les vues `statut_activites`, `statut_actions`, "
+    "`avancement_objectifs` et `avancement_plans` en tables indexées (`plan_id`, `objectif_id`) dans "
+    "`scripts/ciso/load.py`, pour qu'aucune requête ne fasse de GROUP BY ni de fenêtre sur tout le corpus"
+)
+HINTS = {
+    "/-/progres": ROLLUP_HINT + " ; et borner la page : elle affiche chaque plan avec son graphique, sa taille croît "
+    "donc avec le nombre de plans (n'afficher que les plans récents, ou un plan par page `/-/progres/{plan}`)",
+    "/-/progres/2020-2021/1": ROLLUP_HINT + " ; la page ne montre qu'un objectif mais ses requêtes parcourent "
+    "tout le corpus",
+}
+
+# The SQL the custom pages run (plugins/progress.py), timed directly on each database.
+PAGE_SQL = [
+    ("/-/progres", "select * from avancement_plans order by plan_id desc"),
+    ("/-/progres", "select * from avancement_objectifs order by ordre"),
+    ("/-/progres/2020-2021/1", "select * from avancement_objectifs where objectif_id = '2020-2021-1'"),
+    ("/-/progres/2020-2021/1", "select * from statut_actions where objectif_id = '2020-2021-1' order by ordre"),
+    ("/-/progres/2020-2021/1", "select * from statut_activites where objectif_id = '2020-2021-1' order by ordre"),
+    ("/ciso/activites (référence)", "select * from activites order by ordre limit 51"),
+    (
+        "/ciso/activites (référence)",
+        "select objectif_id, count(*) from activites group by objectif_id order by count(*) desc limit 31",
+    ),
+]
+
+
+@dataclass
+class Config:
+    factors: list[int]
+    serve_factors: list[int]
+    requests: int
+    concurrency: list[int]
+    time_cap: float
+    warmup: int
+    quick: bool
+
+
+FULL = Config(
+    factors=[1, 10, 100, 1000],
+    serve_factors=[1, 100],
+    requests=200,
+    concurrency=[1, 10],
+    time_cap=15.0,
+    warmup=5,
+    quick=False,
+)
+QUICK = Config(factors=[1, 2], serve_factors=[1], requests=10, concurrency=[1, 10], time_cap=5.0, warmup=1, quick=True)
+
+
+def repeats(factor: int) -> int:
+    """Bounded repetitions: 3 builds for small corpora, 2 for 100x, 1 from 1000x."""
+    return 3 if factor < 100 else 2 if factor < 1000 else 1
+
+
+# --------------------------------------------------------------------------- build
+
+
+@dataclass
+class BuildResult:
+    factor: int
+    plans: int
+    activities: int
+    rows: int
+    size: int
+    seconds: list[float]
+    generate_seconds: float
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def bench_builds(config: Config, work: Path, log) -> tuple[list[BuildResult], dict[int, Path]]:
+    results, databases = [], {}
+    warm = work / "echauffement"  # one untimed build first: imports and caches are not part of any figure
+    build(ROOT / "data", warm / "ciso.db")
+    shutil.rmtree(warm)
+    for factor in config.factors:
+        data = work / f"donnees-x{factor}"
+        t0 = time.perf_counter()
+        generate(ROOT / "data", data, factor)
+        generated = time.perf_counter() - t0
+        db = work / f"x{factor}" / "ciso.db"  # the file name is the database name in URLs
+        db.parent.mkdir()
+        seconds = []
+        for _ in range(1 if config.quick else repeats(factor)):
+            gc.collect()
+            t0 = time.perf_counter()
+            corpus = build(data, db)
+            seconds.append(time.perf_counter() - t0)
+        tables = corpus.tables
+        result = BuildResult(
+            factor=factor,
+            plans=len(tables["plans"]),
+            activities=len(tables["activites"]),
+            rows=sum(len(rows) for rows in tables.values()),
+            size=db.stat().st_size,
+            seconds=seconds,
+            generate_seconds=generated,
+        )
+        del corpus, tables
+        results.append(result)
+        databases[factor] = db
+        log(f"build x{factor}: {result.plans} plans, {result.rows} rows, {fmt(result.median, 2)} s")
+        shutil.rmtree(data)
+    return results, databases
+
+
+def bench_sql(databases: dict[int, Path], runs: int = 5) -> dict[int, list[float]]:
+    """Median milliseconds of each PAGE_SQL statement, per database."""
+    timings = {}
+    for factor, db in databases.items():
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            row = []
+            for _, sql in PAGE_SQL:
+                samples = []
+                for _ in range(runs):
+                    t0 = time.perf_counter()
+                    conn.execute(sql).fetchall()
+                    samples.append(1000 * (time.perf_counter() - t0))
+                row.append(statistics.median(samples))
+            timings[factor] = row
+        finally:
+            conn.close()
+    return timings
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+@dataclass
+class Measure:
+    name: str
+    path: str
+    kind: str
+    concurrency: int
+    absent: bool = False
+    latencies: list[float] = field(default_factory=list)  # seconds, every completed request
+    errors: int = 0
+    error_examples: list[str] = field(default_factory=list)
+    wall: float = 0.0
+    size: int = 0
+    capped: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    def percentile(self, p: float) -> float:
+        """Nearest-rank percentile in milliseconds."""
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+    @property
+    def rps(self) -> float:
+        return self.count / self.wall if self.wall else 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``datasette serve`` with the project's options; always stopped by ``stop``."""
+
+    def __init__(self, db: Path, log_path: Path):
+        self.port = free_port()
+        self.log_path = log_path
+        self.stopped_alone = False  # set by stop(): the process had exited before we stopped it
+        self.log_file = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "datasette", *serve_args(db, "127.0.0.1", self.port)],
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"datasette exited with {self.process.returncode}: see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=2):
+                    return
+            except (OSError, urllib.error.URLError):
+                time.sleep(0.1)
+        raise RuntimeError(f"datasette did not answer within {timeout:.0f} s: see {self.log_path}")
+
+    def answers(self) -> bool:
+        """True if the server process runs and accepts a request within a few seconds."""
+        if self.process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/versions.json", timeout=5):
+                return True
+        except (OSError, urllib.error.URLError):
+            return False
+
+    def log_tail(self, lines: int = 3) -> str:
+        """Last lines of the server's output other than access lines, quoted for the report."""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        kept = [line.strip() for line in text if line.strip() and '" 200' not in line][-lines:]
+        return " / ".join(f"`{line[:160]}`" for line in kept) or "(vide)"
+
+    def stop(self) -> None:
+        self.stopped_alone = self.process.poll() is not None
+        if not self.stopped_alone:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log_file.close()
+
+
+def fetch(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
+    conn.request("GET", path, headers={"Accept-Encoding": "identity"})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+ERROR_BOX = re.compile(r'border: 3px solid red;">(.*?)</div>', re.DOTALL)  # templates/error.html
+TAG = re.compile(r"<[^>]+>")
+
+
+def error_message(status: int, body: bytes) -> str:
+    """``HTTP 500 (message)``, the message read from the error page when there is one."""
+    text = body.decode("utf-8", "replace")
+    match = ERROR_BOX.search(text)
+    message = " ".join(TAG.sub(" ", html.unescape(match[1] if match else "")).split())
+    return f"HTTP {status}" + (f" « {message[:120]} »" if message else "")
+
+
+def measure(port: int, name: str, path: str, kind: str, concurrency: int, config: Config) -> Measure:
+    result = Measure(name, path, kind, concurrency)
+    # Warm-up, not counted; a 404 means the page does not exist on this branch.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        for i in range(config.warmup):
+            status, _ = fetch(conn, path)
+            if i == 0 and status == 404:
+                result.absent = True
+                return result
+    except (OSError, http.client.HTTPException):
+        pass  # counted below if it persists
+    finally:
+        conn.close()
+
+    lock = threading.Lock()
+    issued = 0
+    deadline = 0.0
+    start = threading.Barrier(concurrency + 1)
+
+    def worker() -> None:
+        nonlocal issued
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        start.wait()
+        try:
+            while True:
+                with lock:
+                    if issued >= config.requests or time.perf_counter() > deadline:
+                        return
+                    issued += 1
+                t0 = time.perf_counter()
+                try:
+                    status, body = fetch(conn, path)
+                    error = None if status == 200 else error_message(status, body)
+                except (OSError, http.client.HTTPException) as e:
+                    body, error = b"", f"{type(e).__name__}: {e}"
+                    conn.close()
+                elapsed = time.perf_counter() - t0
+                with lock:
+                    result.latencies.append(elapsed)
+                    if error is None:
+                        result.size = max(result.size, len(body))
+                    else:
+                        result.errors += 1
+                        if error not in result.error_examples and len(result.error_examples) < 3:
+                            result.error_examples.append(error)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    t0 = time.perf_counter()
+    deadline = t0 + config.time_cap
+    start.wait()
+    for t in threads:
+        t.join()
+    result.wall = time.perf_counter() - t0
+    result.capped = result.count < config.requests
+    return result
+
+
+MAX_RESTARTS = 3
+
+
+def stopped_how(code: int) -> str:
+    if code < 0:
+        try:
+            return f"tué par le signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"tué par le signal {-code}"
+    return f"sorti avec le code {code}"
+
+
+def bench_http(db: Path, config: Config, work: Path, label: str, log, incidents: list[str]) -> list[Measure]:
+    """Measure every URL at every concurrency; a server that dies is restarted and the URL measured again."""
+    restarts = 0
+    server = Server(db, work / f"datasette-{label}-{restarts}.log")
+    try:
+        server.wait_ready()
+        measures = []
+        for concurrency in config.concurrency:
+            for name, path, kind in URLS:
+                while True:
+                    m = measure(server.port, name, path, kind, concurrency, config)
+                    if not m.errors or server.answers():
+                        break
+                    server.stop()
+                    how = stopped_how(server.process.returncode) if server.stopped_alone else "ne répondait plus"
+                    incidents.append(
+                        f"base {label}, {concurrency} client(s), `{path}` : le serveur s'est arrêté ({how}) "
+                        f"pendant la mesure ; redémarré, mesure refaite. Fin de son journal : {server.log_tail()}"
+                    )
+                    log(f"http {label}: the server stopped ({how}) while measuring {path}; restarting it")
+                    restarts += 1
+                    if restarts > MAX_RESTARTS:
+                        raise RuntimeError(f"datasette stopped {restarts} times; giving up (see {server.log_path})")
+                    server = Server(db, work / f"datasette-{label}-{restarts}.log")
+                    server.wait_ready()
+                measures.append(m)
+                if m.absent:
+                    log(f"http {label} c={concurrency} {path}: absent (404)")
+                else:
+                    log(
+                        f"http {label} c={concurrency} {path}: n={m.count} err={m.errors} "
+                        f"p50={m.percentile(50):.1f} ms p99={m.percentile(99):.1f} ms {m.rps:.0f} req/s"
+                    )
+        return measures
+    finally:
+        server.stop()
+
+
+# --------------------------------------------------------------------------- report
+
+
+def fmt(x: float, digits: int = 1) -> str:
+    """French decimal comma."""
+    return f"{x:.{digits}f}".replace(".", ",")
+
+
+def thousands(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def plural(n: int, word: str) -> str:
+    return f"{thousands(n)} {word}{'s' if n > 1 else ''}"
+
+
+def version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def git_revision() -> str:
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "scripts", "plugins", "templates", "metadata.yml"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return rev + (" (avec des modifications non validées)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "inconnue"
+
+
+def command_line(argv: list[str]) -> str:
+    python = Path(sys.executable)
+    try:
+        python = python.relative_to(ROOT) if python.is_relative_to(ROOT) else python
+    except ValueError:
+        pass
+    script = Path(__file__)
+    script = script.relative_to(ROOT) if script.is_relative_to(ROOT) else script
+    command = shlex.join([str(python), str(script), *argv])
+    if os.environ.get("MAKELEVEL"):
+        return f"make bench   # soit : {command}"
+    return command
+
+
+def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
+    """Least squares y = a + b x; returns (a, b, R²)."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    b = sxy / sxx if sxx else 0.0
+    a = my - b * mx
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    ss_res = sum((y - a - b * x) ** 2 for x, y in zip(xs, ys, strict=True))
+    return a, b, (1 - ss_res / ss_tot) if ss_tot else 1.0
+
+
+def ratio(m: Measure, baseline: Measure | None, p: float = 99) -> float | None:
+    if m.absent or not m.count or baseline is None or not baseline.count:
+        return None
+    return m.percentile(p) / baseline.percentile(p)
+
+
+def verdict(m: Measure, r: float | None) -> str:
+    if m.absent:
+        return "absente (404)"
+    if m.kind == "reference":
+        return "référence"
+    problems = []
+    if m.errors:
+        problems.append(f"**{m.errors} erreur{'s' if m.errors > 1 else ''}**")
+    if m.kind == "projet" and r is not None and r > GOAL:
+        problems.append(f"**au-delà de {fmt(GOAL)}×**")
+    if problems:
+        return " ; ".join(problems)
+    return "ok" if m.kind == "projet" else "—"
+
+
+def times(r: float | None, m: Measure) -> str:
+    return "—" if r is None or m.kind == "reference" else fmt(r, 2) + "×"
+
+
+def http_table(measures: list[Measure], concurrency: int) -> tuple[list[str], list[str]]:
+    """Markdown rows for one concurrency, and the flags found."""
+    rows = [m for m in measures if m.concurrency == concurrency]
+    baseline = next((m for m in rows if m.kind == "reference" and not m.absent), None)
+    lines = [
+        "| page | adresse | requêtes | erreurs | p50 (ms) | p99 (ms) | requêtes/s | taille (Ko) "
+        "| p50 / référence | p99 / référence | objectif ≤ 1,5× |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    flags = []
+    for m in rows:
+        if m.absent:
+            lines.append(f"| {m.name} | `{m.path}` | — | — | — | — | — | — | — | — | absente (404) |")
+            flags.append(f"`{m.path}` : page absente (404) sur ce code ; non mesurée.")
+            continue
+        r = ratio(m, baseline)
+        v = verdict(m, r)
+        capped = " (plafond de temps)" if m.capped else ""
+        lines.append(
+            f"| {m.name} | `{m.path}` | {m.count}{capped} | {m.errors} | {fmt(m.percentile(50))} "
+            f"| {fmt(m.percentile(99))} | {fmt(m.rps, 0)} | {fmt(m.size / 1024)} "
+            f"| {times(ratio(m, baseline, 50), m)} | {times(r, m)} | {v} |"
+        )
+        if m.errors:
+            flags.append(f"`{m.path}` : {m.errors} erreur(s) sur {m.count} requêtes : {' ; '.join(m.error_examples)}.")
+        if m.kind == "projet" and r is not None and r > GOAL:
+            flags.append(
+                f"`{m.path}` : p99 {fmt(m.percentile(99))} ms = {fmt(r, 2)}× la référence "
+                f"({fmt(baseline.percentile(99))} ms), au-delà de l'objectif de {fmt(GOAL)}×."
+            )
+    return lines, flags
+
+
+def report(
+    config: Config,
+    argv: list[str],
+    started: dt.datetime,
+    total: float,
+    builds: list[BuildResult],
+    sql: dict[int, list[float]],
+    http: dict[int, list[Measure]],
+    load: tuple[float, float],
+    incidents: list[str],
+) -> str:
+    out = []
+    w = out.append
+    w("# Mesures de performance")
+    w("")
+    w(
+        "Produit par `benchmarks/run.py`"
+        + (" en mode rapide (`--quick`, essai seulement)" if config.quick else "")
+        + "."
+    )
+    w("Les corpus au-delà du plan réel sont **des données de test inventées** (`benchmarks/generate.py`),")
+    w("jamais publiées : le plan 2020-2021 réel, suivi de copies dont le texte est varié mot à mot.")
+    w("")
+    w("## Conditions")
+    w("")
+    w(f"- Commande : `{command_line(argv)}`")
+    w(f"- Date : {started.strftime('%Y-%m-%d %H:%M')} UTC ; durée totale : {fmt(total, 0)} s")
+    w(f"- Code mesuré : révision {git_revision()}")
+    w(f"- Machine : {os.cpu_count()} processeur(s) logique(s), {cpu_model()} ; {platform.platform()}")
+    w(
+        f"- Charge moyenne de la machine (1 min) : {fmt(load[0], 2)} au début, {fmt(load[1], 2)} à la fin "
+        "(d'autres processus que ces mesures la font monter et ralentissent tous les chiffres de la même façon)"
+    )
+    w(
+        f"- Python {platform.python_version()}, Datasette {version('datasette')}, "
+        f"uvicorn {version('uvicorn')}, sqlite-utils {version('sqlite-utils')}, SQLite {sqlite3.sqlite_version}"
+    )
+    w(
+        f"- Serveur : `datasette serve` avec les options du projet (`ciso.site.serve_args`, base immuable `-i`, "
+        f"`sql_time_limit_ms` = {SETTINGS['sql_time_limit_ms']}, `facet_time_limit_ms` = "
+        f"{SETTINGS['facet_time_limit_ms']}), sur 127.0.0.1, même machine que les clients"
+    )
+    w(
+        f"- Clients : {' puis '.join(str(c) for c in config.concurrency)} client(s) simultané(s) "
+        f"(fils Python, une connexion persistante chacun) ; {config.requests} requêtes par adresse et par "
+        f"niveau de concurrence, plafonnées à {fmt(config.time_cap, 0)} s ; {config.warmup} requête(s) "
+        "d'échauffement non comptées ; p50 et p99 au rang le plus proche ; une réponse autre que 200 est une erreur"
+    )
+    w("")
+
+    w("## Construction de la base")
+    w("")
+    w("`ciso.build.build` (lecture, vérification, écriture SQLite, index plein texte, vues, `VACUUM`), ")
+    w("appelé dans le processus ; médiane de quelques constructions (3 jusqu'à 10×, 2 à 100×, 1 à 1000×).")
+    w("")
+    w(
+        "| facteur | plans | activités | lignes en base | taille (Mo) | constructions | temps (s) "
+        "| s par plan | temps / temps 1× |"
+    )
+    w("|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    first = builds[0] if builds else None
+    for b in builds:
+        w(
+            f"| {b.factor}× | {thousands(b.plans)} | {thousands(b.activities)} | {thousands(b.rows)} "
+            f"| {fmt(b.size / 1e6)} | {len(b.seconds)} | {fmt(b.median, 2)} | {fmt(b.median / b.plans, 3)} "
+            f"| {fmt(b.median / first.median, 1)} |"
+        )
+    if len(builds) >= 2:
+        fixed, per_plan, r2 = linear_fit([b.plans for b in builds], [b.median for b in builds])
+        w("")
+        w(
+            f"Ajustement linéaire (moindres carrés) : temps ≈ {fmt(fixed, 2)} s + {fmt(per_plan * 1000, 1)} ms "
+            f"× nombre de plans, R² = {fmt(r2, 4)}."
+        )
+        w("")
+        w("Croissance d'un facteur au suivant (linéaire si le temps croît comme la taille) :")
+        w("")
+        for a, b in zip(builds, builds[1:], strict=False):
+            w(
+                f"- {a.factor}× → {b.factor}× : taille × {fmt(b.rows / a.rows, 1)}, "
+                f"temps × {fmt(b.median / a.median, 1)}"
+            )
+    w("")
+
+    if sql:
+        w("## Requêtes SQL des pages du projet")
+        w("")
+        w("Les requêtes que `plugins/progress.py` exécute, chronométrées directement dans SQLite (médiane de 5, ms),")
+        w("comparées à deux requêtes de la page de table simple : ses 50 premières lignes et l'une de ses facettes.")
+        w("")
+        factors = sorted(sql)
+        w("| page | requête | " + " | ".join(f"{f}×" for f in factors) + " |")
+        w("|---|---|" + "--:|" * len(factors))
+        for i, (page, statement) in enumerate(PAGE_SQL):
+            w(f"| `{page}` | `{statement}` | " + " | ".join(fmt(sql[f][i], 1) for f in factors) + " |")
+        w("")
+
+    if http:
+        w("## Lecture des tableaux de temps de réponse")
+        w("")
+        w("- Temps en millisecondes, du début de l'envoi de la requête à la réception du dernier octet.")
+        w("- « p99 / référence » : p99 de la page divisé par le p99 de la page de table simple (de même pour")
+        w("  p50), même base, même nombre de clients, même exécution. Seules les pages du projet (`/-/…`) sont")
+        w("  tenues à l'objectif, qui porte sur le p99 ;")
+        w("  facettes, recherche et CSV sont des fonctions de Datasette, données pour comparaison.")
+        w("- La page de référence `/ciso/activites` calcule à chaque requête les facettes que `metadata.yml` lui")
+        w("  donne (objectif, action, pays, organisations, instruments, thèmes) : son coût croît lui aussi avec")
+        w("  la base.")
+        w("- Le CSV en flux renvoie toute la table : sa taille, donc son temps, croît avec la base.")
+        w("- « (plafond de temps) » : moins de requêtes que prévu dans le temps imparti ; sous 100 requêtes,")
+        w("  le p99 est le temps le plus long observé.")
+        w(f"- Clients et serveur partagent les {os.cpu_count()} processeurs de la machine : à 10 clients, les")
+        w("  temps comprennent surtout l'attente de son tour.")
+        w("")
+
+    all_flags, flagged = [], []
+    for factor, measures in http.items():
+        build_info = next((b for b in builds if b.factor == factor), None)
+        size = (
+            f" ({plural(build_info.plans, 'plan')}, {plural(build_info.activities, 'activité')})" if build_info else ""
+        )
+        w(f"## Temps de réponse — base {factor}×{size}")
+        w("")
+        for concurrency in config.concurrency:
+            w(f"### {concurrency} client{'s' if concurrency > 1 else ''} simultané{'s' if concurrency > 1 else ''}")
+            w("")
+            lines, flags = http_table(measures, concurrency)
+            out.extend(lines)
+            all_flags.extend(f"base {factor}×, {concurrency} client(s) : {f}" for f in flags)
+            flagged.extend(
+                m.path
+                for m in measures
+                if m.concurrency == concurrency
+                and m.kind == "projet"
+                and any(f"`{m.path}`" in f for f in flags)
+                and not m.absent
+            )
+            w("")
+
+    w("## Constats")
+    w("")
+    w(
+        f"Objectif : chaque page du projet au plus {fmt(GOAL)}× le p99 de la page de table simple mesurée "
+        "dans la même exécution, sans erreur."
+    )
+    w("")
+    if all_flags:
+        for f in all_flags:
+            w(f"- {f}")
+    else:
+        w("- Aucun dépassement ni aucune erreur.")
+    w("")
+    if incidents:
+        w("Incidents (serveur arrêté pendant une mesure, puis redémarré ; la mesure publiée est celle refaite) :")
+        w("")
+        for incident in incidents:
+            w(f"- {incident}")
+        w("")
+    hints = [(path, HINTS[path]) for path in dict.fromkeys(flagged) if path in HINTS]
+    if hints:
+        w("Pistes :")
+        w("")
+        for path, hint in hints:
+            w(f"- `{path}` : {hint}.")
+        w("")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True, help="Markdown report to write")
+    parser.add_argument("--quick", action="store_true", help="smoke run: factors 1 and 2, 10 requests per URL")
+    parser.add_argument("--factors", help="corpus sizes to build, e.g. 1,10,100,1000")
+    parser.add_argument("--serve", help="corpus sizes to serve over HTTP, e.g. 1,100")
+    parser.add_argument("--requests", type=int, help="requests per URL and concurrency level")
+    parser.add_argument("--time-cap", type=float, help="seconds per URL and concurrency level")
+    parser.add_argument("--keep", type=Path, help="keep the generated databases in this directory")
+    args = parser.parse_args(argv)
+
+    base = QUICK if args.quick else FULL
+    config = Config(
+        factors=[int(x) for x in args.factors.split(",")] if args.factors else base.factors,
+        serve_factors=[int(x) for x in args.serve.split(",")] if args.serve else base.serve_factors,
+        requests=args.requests or base.requests,
+        concurrency=base.concurrency,
+        time_cap=args.time_cap or base.time_cap,
+        warmup=base.warmup,
+        quick=base.quick,
+    )
+    if 1 not in config.factors:
+        parser.error("--factors must include 1 (the real plan)")
+    missing = set(config.serve_factors) - set(config.factors)
+    if missing:
+        parser.error(f"--serve {sorted(missing)} must be among --factors")
+    if sum(kind == "reference" for _, _, kind in URLS) != 1:
+        parser.error("URLS must have exactly one 'reference' entry")
+
+    def log(message: str) -> None:
+        print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+    started = dt.datetime.now(dt.UTC)
+    load_start = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="ciso-bench-"))
+    try:
+        builds, databases = bench_builds(config, work, log)
+        sql = bench_sql(databases)
+        http, incidents = {}, []
+        for factor in config.serve_factors:
+            http[factor] = bench_http(databases[factor], config, work, f"{factor}×", log, incidents)
+        load = (load_start, os.getloadavg()[0])
+        text = report(config, argv, started, time.perf_counter() - t0, builds, sql, http, load, incidents)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        log(f"report written to {args.out}")
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for factor, db in databases.items():
+                shutil.copy2(db, args.keep / f"ciso-x{factor}.db")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

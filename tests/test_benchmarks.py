@@ -1,0 +1,97 @@
+"""The benchmark tools work: the corpus generator and a smoke run of benchmarks/run.py.
+
+No timing is asserted here: performance is measured by ``make bench`` and
+reported in benchmarks/RESULTATS.md.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from ciso.build import build
+from ciso.cli import cli
+from ciso.site import ROOT
+from click.testing import CliRunner
+from conftest import DATA, REAL_PLAN
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from generate import generate, synthetic_plan  # noqa: E402
+
+COUNTED = ("plans", "objectifs", "actions", "activites", "passages", "lignes")
+
+
+@pytest.fixture(scope="module")
+def corpus3(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "data"
+    return out, generate(DATA, out, 3)
+
+
+def test_generator_writes_valid_plans_that_build_into_three_times_the_rows(corpus3, tmp_path):
+    out, written = corpus3
+    assert [p.name for p in written] == [
+        "plan-action-2020-2021.txt",
+        "plan-action-2021-2022.txt",
+        "plan-action-2022-2023.txt",
+    ]
+    assert written[0].read_bytes() == REAL_PLAN.read_bytes()  # reference files quote it verbatim
+    assert {p.name for p in (out / "reference").iterdir()} == {p.name for p in (DATA / "reference").iterdir()}
+    assert {p.name for p in (out / "suivi").iterdir()} == {p.name for p in (DATA / "suivi").iterdir()}
+
+    result = CliRunner().invoke(cli, ["check", "--data", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 plan(s) valide(s), aucun problème" in result.output
+
+    tripled = build(out, tmp_path / "ciso.db").tables
+    single = build(DATA, tmp_path / "real.db").tables
+    for table in COUNTED:
+        assert len(tripled[table]) == 3 * len(single[table]), table
+
+
+def test_synthetic_plans_vary_the_text_deterministically(corpus3):
+    out, written = corpus3
+    template = REAL_PLAN.read_text(encoding="utf-8")
+    second = written[1].read_text(encoding="utf-8")
+    assert second != template.replace("PLAN D'ACTION 2020-2021", "PLAN D'ACTION 2021-2022")
+    assert second.count("\n") == template.count("\n")
+    assert "PLAN D'ACTION 2021-2022" in second
+    assert second != written[2].read_text(encoding="utf-8").replace("2022-2023", "2021-2022")
+    assert synthetic_plan(template, 2021) == second  # same seed, same text
+
+
+def test_generator_reaches_four_digit_years_and_refuses_a_used_directory(tmp_path):
+    template = REAL_PLAN.read_text(encoding="utf-8")
+    assert "PLAN D'ACTION 3019-3020" in synthetic_plan(template, 3019)  # the 1000th plan
+    generate(DATA, tmp_path / "d", 1)
+    with pytest.raises(FileExistsError):
+        generate(DATA, tmp_path / "d", 1)
+
+
+def test_run_quick_writes_a_report_with_every_section(tmp_path):
+    report = tmp_path / "RESULTATS.md"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    text = report.read_text(encoding="utf-8")
+    for heading in (
+        "# Mesures de performance",
+        "## Conditions",
+        "## Construction de la base",
+        "## Requêtes SQL des pages du projet",
+        "## Temps de réponse — base 1×",
+        "### 1 client simultané",
+        "### 10 clients simultanés",
+        "## Constats",
+    ):
+        assert heading in text, heading
+    assert "Ajustement linéaire" in text
+    assert "run.py --quick --out" in text  # the command that produced it
+    for path in ("/ciso/activites", "/-/progres", "/-/progres/2020-2021/1", "/-/transparence"):
+        assert f"`{path}`" in text, path
+    baseline = [line for line in text.splitlines() if line.startswith("| Table simple (référence) |")]
+    assert len(baseline) == 2 and all(line.endswith("| référence |") for line in baseline)  # measured, not absent
