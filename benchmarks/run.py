@@ -58,11 +58,13 @@ from generate import generate  # noqa: E402
 # divides by; exactly one), "datasette" (Datasette's own features with our
 # options) or "projet" (our pages: the goal is p99 <= GOAL x baseline, no error).
 URLS = [
-    ("Table simple (référence)", "/ciso/activites", "reference"),
+    ("Table simple (référence)", "/ciso/activites?_nofacet=1", "reference"),
+    ("Table avec ses facettes par défaut", "/ciso/activites", "datasette"),
     ("Facettes", "/ciso/activites?_facet=objectif_id&_facet_array=pays", "datasette"),
     ("Recherche plein texte", "/ciso/activites?_search=securite", "datasette"),
     ("CSV en flux", "/ciso/activites.csv?_stream=on", "datasette"),
     ("Avancement", "/-/progres", "projet"),
+    ("Page d'un plan", "/-/progres/2020-2021", "projet"),
     ("Page d'un objectif", "/-/progres/2020-2021/1", "projet"),
     ("Transparence", "/-/transparence", "projet"),
 ]

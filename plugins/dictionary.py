@@ -68,6 +68,12 @@ async def build_dictionary(datasette) -> list[dict]:
     order = {name: i for i, name in enumerate(tables_meta)}
     objects.sort(key=lambda r: (order.get(r["name"], len(order)), r["name"]))
     codes = await code_lists(db, tables_meta)
+    # Rollups are computed at build time into tables; their SQL is in the `calculs` table.
+    computed = {}
+    if "calculs" in await db.table_names():
+        computed = {r["nom"]: r["sql"] for r in await rows(db, "select nom, sql from calculs")}
+    for obj in objects:
+        obj["sql"] = computed.get(obj["name"]) or obj["sql"]
 
     # Foreign keys of the tables; views take the target of the same column name in a table.
     foreign = {}
@@ -95,7 +101,7 @@ async def build_dictionary(datasette) -> list[dict]:
             value = example[0]["valeur"] if example else None
             sql_type = (info["type"] or "").upper() or (TYPEOF.get(example[0]["genre"], "") if example else "")
             target = foreign.get((name, column))
-            if target is None and kind == "view":
+            if target is None and (kind == "view" or name in computed):
                 # The target of a same-named foreign key in the tables the view reads.
                 candidates = {
                     other
@@ -131,7 +137,7 @@ async def build_dictionary(datasette) -> list[dict]:
         dictionary.append(
             {
                 "table": name,
-                "nature": "vue" if kind == "view" else "table",
+                "nature": "vue" if kind == "view" else ("table calculée" if name in computed else "table"),
                 "titre": meta.get("title") or name,
                 "description": meta.get("description") or "",
                 "lignes": count,

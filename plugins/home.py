@@ -43,7 +43,7 @@ async def home_data(datasette) -> dict:
             )
         ).first()
         data["presentation"] = dict(row) if row else None
-    if "statut_activites" in await db.view_names():
+    if "statut_activites" in set(await db.table_names()) | set(await db.view_names()):
         n = (
             await db.execute("select count(*) from statut_activites where statut = :statut", {"statut": "conditionnel"})
         ).first()[0]

@@ -94,47 +94,62 @@ def chart_spec(plan: dict, objectives: list[dict], statuts: list[dict]) -> dict:
     }
 
 
-async def overview_data(datasette):
+def detail(datasette, plan: dict, objectives: list[dict], statuts: list[dict]) -> dict:
+    """A plan with its objectives, bars and chart, ready for the template."""
+    plan = {**plan, "objectifs": objectives}
+    plan["graphique"] = json_for_script(chart_spec(plan, objectives, statuts))
+    for o in objectives:
+        o["segments"] = segments(o, statuts)
+        o["etiquette"] = bar_label(o, statuts)
+    plan["sql"] = sql_url(
+        datasette, "select * from avancement_objectifs where plan_id = :plan order by ordre", plan=plan["plan_id"]
+    )
+    return plan
+
+
+async def render_progress(datasette, request, featured: str | None):
+    """The overview (featured = latest plan) or one plan's page: every plan as a bar, one plan in full."""
     db = datasette.get_database(DATABASE)
     statuts = await statuses(db)
     plans = await rows(db, "select * from avancement_plans order by plan_id desc")
-    objectives = await rows(db, "select * from avancement_objectifs order by ordre")
-    for plan in plans:
-        plan["objectifs"] = [o for o in objectives if o["plan_id"] == plan["plan_id"]]
-    return statuts, plans
-
-
-async def progress_overview(datasette, request):
-    await check_visible(datasette, request)
-    statuts, plans = await overview_data(datasette)
+    if featured is None:
+        featured = plans[0]["plan_id"] if plans else None
+    elif featured not in {p["plan_id"] for p in plans}:
+        raise NotFound(f"Plan « {featured} » introuvable.")
+    objectives = await rows(
+        db, "select * from avancement_objectifs where plan_id = :plan order by ordre", {"plan": featured}
+    )
     if request.url_vars.get("format") == ".json":
-        return Response.json({"statuts": statuts, "plans": plans})
+        return Response.json(
+            {"statuts": statuts, "plans": plans, "plan": featured, "objectifs": objectives}
+        )
     for plan in plans:
         plan["segments"] = segments(plan, statuts)
         plan["etiquette"] = bar_label(plan, statuts)
-        plan["graphique"] = json_for_script(chart_spec(plan, plan["objectifs"], statuts))
-        for o in plan["objectifs"]:
-            o["segments"] = segments(o, statuts)
-            o["etiquette"] = bar_label(o, statuts)
-        plan["sql"] = sql_url(
-            datasette, "select * from avancement_objectifs where plan_id = :plan order by ordre", plan=plan["plan_id"]
-        )
+    chosen = next((p for p in plans if p["plan_id"] == featured), None)
     return Response.html(
         await datasette.render_template(
             "progress.html",
-            {"statuts": statuts, "plans": plans, "graphiques": True},
+            {
+                "statuts": statuts,
+                "plans": plans,
+                "plan": detail(datasette, chosen, objectives, statuts) if chosen else None,
+                "page_plan": request.url_vars.get("plan") is not None,
+                "graphiques": True,
+            },
             request=request,
         )
     )
 
 
+async def progress_overview(datasette, request):
+    await check_visible(datasette, request)
+    return await render_progress(datasette, request, None)
+
+
 async def progress_plan(datasette, request):
     await check_visible(datasette, request)
-    db = datasette.get_database(DATABASE)
-    plan = request.url_vars["plan"]
-    if not await rows(db, "select id from plans where id = :plan", {"plan": plan}):
-        raise NotFound(f"Plan « {plan} » introuvable.")
-    return Response.redirect(datasette.urls.path(f"/-/progres#plan-{plan}"))
+    return await render_progress(datasette, request, request.url_vars["plan"])
 
 
 async def objective_data(datasette, plan: str, numero: str):
@@ -223,7 +238,7 @@ def register_routes():
         (r"^/-/statuts\.css$", status_css),
         (r"^/-/progres(?P<format>\.json)?$", progress_overview),
         (r"^/-/progres/(?P<plan>[^/]+?)/(?P<objectif>[^/]+?)(?P<format>\.json)?$", progress_objective),
-        (r"^/-/progres/(?P<plan>[^/]+)$", progress_plan),
+        (r"^/-/progres/(?P<plan>[^/]+?)(?P<format>\.json)?$", progress_plan),
     ]
 
 

@@ -38,9 +38,11 @@ def test_every_table_and_column_is_described(built):
 
 
 def test_metadata_describes_nothing_that_does_not_exist(built):
-    """Catches typos in column names (views share column descriptions, so only tables are checked)."""
+    """Catches typos in column names (computed tables share column descriptions, so they are not checked)."""
+    from ciso.views import VIEWS
+
     tables = load_metadata()["databases"]["ciso"]["tables"]
-    actual = described_tables(built, types=("table",))
+    actual = {t: c for t, c in described_tables(built, types=("table",)).items() if t not in VIEWS}
     tables = {t: meta for t, meta in tables.items() if t in actual}
     extra = [
         f"{t}.{c}" for t, meta in tables.items() for c in (meta.get("columns") or {}) if c not in actual.get(t, [])

@@ -17,6 +17,38 @@ class LoadError(Exception):
     pass
 
 
+KEYS = ("activite_id", "action_id", "objectif_id", "plan_id")
+
+
+def recompute(db) -> None:
+    """Drop and recompute every computed table (after an edit of the base tables, e.g. in tests)."""
+    with db.conn:
+        for name in VIEWS:
+            db.execute(f"drop table if exists [{name}]")
+        db.execute("drop table if exists calculs")
+    materialise(db)
+
+
+def materialise(db) -> None:
+    """Compute every rollup of views.py once, at build time, into a table of the same name.
+
+    The database is read-only once published, so the rollups never go stale; pages and
+    journalists read the same rows without any request-time GROUP BY. The SQL of each
+    rollup is published in the ``calculs`` table, so anyone can recompute and compare.
+    """
+    with db.conn:
+        for order, (name, sql) in enumerate(VIEWS.items(), start=1):
+            db.execute(f"create table [{name}] as {sql}")
+            columns = {c.name for c in db[name].columns}
+            for key in KEYS:
+                if key in columns:
+                    db[name].create_index([key])
+        db["calculs"].insert_all(
+            [{"nom": name, "ordre": order, "sql": sql.strip()} for order, (name, sql) in enumerate(VIEWS.items(), 1)],
+            pk="nom",
+        )
+
+
 def write_database(db_path: Path, corpus, fingerprint: str, progress=None) -> None:
     """Write every table to a temporary file, check it, then rename it into place.
 
@@ -56,8 +88,7 @@ def _write(path: Path, corpus, fingerprint: str, progress) -> None:
         for table in schema:
             if table.fts:
                 db[table.name].enable_fts(list(table.fts), tokenize=FTS_TOKENIZE)
-        for name, sql in VIEWS.items():
-            db.create_view(name, sql)
+        materialise(db)
         problems = db.execute("PRAGMA foreign_key_check").fetchall()
         if problems:
             raise LoadError(f"clés étrangères invalides : {problems[:5]}")

@@ -119,7 +119,7 @@ TABLES: tuple[Table, ...] = (
         },
         foreign_keys=(("plan_id", "plans", "id"),),
         fts=("titre", "titre_annonce", "description"),
-        indexes=(("plan_id", "numero"),),
+        indexes=(("plan_id", "numero"), ("ordre",)),
     ),
     Table(
         "actions",
@@ -138,7 +138,7 @@ TABLES: tuple[Table, ...] = (
         },
         foreign_keys=(("plan_id", "plans", "id"), ("objectif_id", "objectifs", "id")),
         fts=("numero", "titre", "description"),
-        indexes=(("plan_id", "numero"),),
+        indexes=(("plan_id", "numero"), ("ordre",), ("objectif_id",)),
     ),
     Table(
         "activites",
@@ -161,7 +161,7 @@ TABLES: tuple[Table, ...] = (
             ("action_id", "actions", "id"),
         ),
         fts=("numero", "texte"),
-        indexes=(("plan_id", "numero"),),
+        indexes=(("plan_id", "numero"), ("ordre",), ("action_id",), ("objectif_id",)),
     ),
     Table(
         "passages",
@@ -185,7 +185,7 @@ TABLES: tuple[Table, ...] = (
             ("activite_id", "activites", "id"),
         ),
         fts=("section", "texte"),
-        indexes=(("plan_id", "ligne_debut"),),
+        indexes=(("plan_id", "ligne_debut"), ("ordre",)),
     ),
     Table("statuts_financement", {"id": TEXT, "libelle": TEXT, "description": TEXT}),
     Table("roles_partenariat", {"id": TEXT, "libelle": TEXT, "description": TEXT}),
