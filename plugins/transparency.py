@@ -122,8 +122,23 @@ async def transparency_page(datasette, request):
     countries = await rows(db, "select * from pays_partenaires")
     positions = await rows(db, "select * from positions order by rowid")
     instruments = {r["id"]: r for r in await rows(db, "select id, titre, titre_court, url from instruments")}
-    actions = {r["id"]: r for r in await rows(db, "select id, numero, titre, plan_id, objectif_id from actions")}
-    objectives = {r["id"]: r["numero"] for r in await rows(db, "select id, numero from objectifs")}
+    actions = {
+        r["id"]: r
+        for r in await rows(
+            db,
+            """select id, numero, titre, plan_id, objectif_id from actions where id in (
+                select action_id from positions_actions union select action_id from financements_actions
+                union select action_id from partenariats_actions)""",
+        )
+    }
+    objectives = {
+        r["id"]: r["numero"]
+        for r in await rows(
+            db,
+            "select id, numero from objectifs where id in (select objectif_id from actions where id in "
+            "(select action_id from positions_actions))",
+        )
+    }
     country_names = {c["pays_id"]: c["nom"] for c in countries}
     for p in positions:
         p["instruments"] = [instruments[i] for i in json.loads(p["instruments"])]
@@ -135,7 +150,13 @@ async def transparency_page(datasette, request):
         item["actions"] = [actions[a] for a in json.loads(item["actions"])]
     team = await rows(db, "select * from equipe order by rowid")
     bodies = await rows(db, "select * from instances order by type desc, rowid")
-    sources = await rows(db, "select * from sources order by type, fichier")
+    # Every reference file, and the files of the five latest plans (all of them are in the sources table).
+    sources = await rows(
+        db,
+        """select * from sources where type != 'plan'
+            or plan_id in (select id from plans order by id desc limit 5) order by type, fichier""",
+    )
+    source_count = (await rows(db, "select count(*) as n from sources"))[0]["n"]
     built = {r["cle"]: r["valeur"] for r in await rows(db, "select cle, valeur from construction")}
     plans = await rows(db, "select id, titre, fichier, sha256 from plans order by id")
     organisations = (await rows(db, "select count(*) as n from organisations where id != 'ciso'"))[0]["n"]
@@ -151,7 +172,7 @@ async def transparency_page(datasette, request):
         "positions": figure(datasette, len(positions), "positions"),
         "equipe": figure(datasette, len(team), "equipe"),
         "instances": figure(datasette, len(bodies), "instances"),
-        "sources": figure(datasette, len(sources), "sources"),
+        "sources": figure(datasette, source_count, "sources"),
     }
     for c in countries:
         c["figure"] = figure(datasette, c["nb_activites"], "activites_pays", pays_id=c["pays_id"])
@@ -179,8 +200,12 @@ async def transparency_page(datasette, request):
 
 
 async def iati_section(datasette, db) -> dict:
-    """The IATI file and the self-assessment: every figure is a row count or a row of a view."""
-    criteria = await rows(db, "select * from auto_evaluation_iati order by plan_id, ordre")
+    """The IATI file and the self-assessment of the latest plan (the others are one link away):
+    every figure is a row count or a row of a computed table."""
+    latest = (await rows(db, "select max(id) as id from plans"))[0]["id"]
+    criteria = await rows(
+        db, "select * from auto_evaluation_iati where plan_id = :plan order by ordre", {"plan": latest}
+    )
     plans: dict[str, list[dict]] = {}
     for c in criteria:
         c["remplies"] = figure(
@@ -197,14 +222,19 @@ async def iati_section(datasette, db) -> dict:
         db,
         """select s.*, (select json_group_array(numero) from (select ac.numero from secteurs_actions sa
             join actions ac on ac.id = sa.action_id where sa.secteur_id = s.id order by ac.ordre)) as numeros
-        from secteurs s order by s.plan_id, s.code""",
+        from secteurs s where s.plan_id = :plan order by s.code""",
+        {"plan": latest},
     )
     for s in sectors:
         s["numeros"] = json.loads(s["numeros"])
         s["figure"] = figure(datasette, len(s["numeros"]), "secteurs_actions", secteur_id=s["id"])
     unclassified = await rows(
-        db, "select action_id, plan_id, numero, titre from iati_activites where avec_secteur = 0 order by ordre"
+        db,
+        "select action_id, plan_id, numero, titre from iati_activites where avec_secteur = 0 and plan_id = :plan "
+        "order by ordre",
+        {"plan": latest},
     )
+    plan_count = (await rows(db, "select count(*) as n from plans"))[0]["n"]
     statuses = await rows(db, "select id, libelle, code_iati from statuts order by ordre")
     for status in statuses:
         status["iati_libelle"] = codelist("ActivityStatus").get(str(status["code_iati"]), {}).get("fr")
@@ -215,7 +245,9 @@ async def iati_section(datasette, db) -> dict:
         "plans": plans,
         "secteurs": sectors,
         "non_classees": unclassified,
-        "non_classees_figure": figure(datasette, len(unclassified), "iati_activites", avec_secteur=0),
+        "non_classees_figure": figure(datasette, len(unclassified), "iati_activites", avec_secteur=0, plan_id=latest),
+        "plan_courant": latest,
+        "autres_plans": plan_count - 1,
         "parametres": settings,
         "statuts": statuses,
         "activites": figure(datasette, count, "iati_activites"),
