@@ -1,6 +1,6 @@
 """Objective progress pages: /-/progres and /-/progres/{plan}/{objectif} (HTML and JSON).
 
-Every number comes from the SQL views avancement_plans, avancement_objectifs,
+Every number comes from the computed tables avancement_plans, avancement_objectifs,
 statut_actions and statut_activites; this module only reads and arranges them.
 """
 
@@ -120,9 +120,7 @@ async def render_progress(datasette, request, featured: str | None):
         db, "select * from avancement_objectifs where plan_id = :plan order by ordre", {"plan": featured}
     )
     if request.url_vars.get("format") == ".json":
-        return Response.json(
-            {"statuts": statuts, "plans": plans, "plan": featured, "objectifs": objectives}
-        )
+        return Response.json({"statuts": statuts, "plans": plans, "plan": featured, "objectifs": objectives})
     for plan in plans:
         plan["segments"] = segments(plan, statuts)
         plan["etiquette"] = bar_label(plan, statuts)

@@ -202,7 +202,9 @@ async def test_plan_page_shows_that_plan(ds, built):
     assert response.status_code == 200
     assert '<h2 id="titre-2020-2021">Plan d\'action 2020-2021</h2>' in response.text
     data = (await ds.client.get("/-/progres/2020-2021.json")).json()
-    assert data["objectifs"] == query(built, "select * from avancement_objectifs where plan_id = '2020-2021' order by ordre")
+    assert data["objectifs"] == query(
+        built, "select * from avancement_objectifs where plan_id = '2020-2021' order by ordre"
+    )
 
 
 @pytest.mark.asyncio

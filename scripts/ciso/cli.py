@@ -319,7 +319,7 @@ def suivi_ajouter(plan, numero, statut, date_, avancement, note, preuve, par, da
 def suivi_liste(plan, data_dir: Path, db_path: Path):
     """Afficher le statut actuel de chaque action et activité.
 
-    Reconstruit la base si les sources ont changé, puis lit les vues
+    Reconstruit la base si les sources ont changé, puis lit les tables calculées
     statut_actions et statut_activites.
 
     Exemple : ciso suivi liste 2020-2021

@@ -37,7 +37,7 @@ def materialise(db) -> None:
     rollup is published in the ``calculs`` table, so anyone can recompute and compare.
     """
     with db.conn:
-        for order, (name, sql) in enumerate(VIEWS.items(), start=1):
+        for name, sql in VIEWS.items():
             db.execute(f"create table [{name}] as {sql}")
             columns = {c.name for c in db[name].columns}
             for key in KEYS:

@@ -7,7 +7,7 @@ Two sources, nothing else:
 * ``suivi/mises-a-jour.csv``: the append-only log of progress updates staff
   record with ``ciso suivi ajouter`` (one line per update).
 
-Both become rows of the ``suivi`` table; SQL views pick the latest statement.
+Both become rows of the ``suivi`` table; the computed tables of views.py pick the latest statement.
 """
 
 from __future__ import annotations

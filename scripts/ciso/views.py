@@ -1,4 +1,8 @@
-"""SQL views stored in the database: one definition for pages, JSON and journalists.
+"""The rollups: one SQL definition each, for pages, JSON and journalists.
+
+``load.materialise`` runs each query once at build time into a table of the same name
+(indexed; the published database is read-only, so they never go stale) and publishes
+the SQL in the ``calculs`` table, so anyone can recompute and compare.
 
 Progress rules (documented in metadata.yml too):
 
