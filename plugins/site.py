@@ -2,6 +2,7 @@
 
 from ciso.fr import date_fr, nombre_fr, pourcent_fr
 from ciso.markup import render as render_markup
+from ciso.messages import message_fr
 from ciso.site import ROOT
 from ciso.web import is_staff_site, static_url
 from datasette import hookimpl
@@ -45,6 +46,7 @@ def prepare_jinja2_environment(env):
     env.filters["nombre_fr"] = nombre_fr
     env.filters["pourcent_fr"] = pourcent_fr
     env.filters["balisage"] = render_markup
+    env.filters["erreur_fr"] = message_fr
 
 
 @hookimpl

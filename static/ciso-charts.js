@@ -11,7 +11,17 @@
         return;
       }
       var spec = JSON.parse(source.textContent);
-      vegaEmbed(node, spec, { actions: false, renderer: "svg", formatLocale: frenchNumbers })
+      // ast + the expression interpreter bundled in vega-embed: no eval(), so the CSP needs no
+      // 'unsafe-eval'; no injected <style> for the embed or its tooltips (the CSP allows no
+      // inline style): their rules are in ciso.css.
+      vegaEmbed(node, spec, {
+        actions: false,
+        renderer: "svg",
+        formatLocale: frenchNumbers,
+        ast: true,
+        defaultStyle: false,
+        tooltip: { disableDefaultStyle: true }
+      })
         .then(function () {
           node.classList.add("ciso-graphique-pret");
         })

@@ -16,6 +16,9 @@
     "-- none --": "-- aucune --"
   };
   function relabel(root) {
+    if (!root) {
+      return; // a text node removed before the observer saw it
+    }
     var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, null);
     var node;
     while ((node = walker.nextNode())) {

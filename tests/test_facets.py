@@ -100,5 +100,5 @@ async def test_conditional_on_funding_in_mexico_in_two_clicks(ds):
     assert pays["MX"] == ("Mexique", 1) and pays["HT"] == ("Haïti", 1)
     mexico = re.search(r'<a href="([^"]+)" title="MX" data-facet-value="MX">Mexique</a>', page)
     result = (await ds.client.get(html.unescape(mexico[1]).replace("http://localhost", ""))).text
-    assert re.findall(r'<td class="col-numero[^"]*">([\d.]+)</td>', result) == ["2.1.2"]
+    assert re.findall(r'<td class="col-numero[^"]*"[^>]*>([\d.]+)</td>', result) == ["2.1.2"]
     assert "Si le PSOCI est obtenu" in result

@@ -225,7 +225,7 @@ async def test_query_page_without_results_and_with_errors(ds):
 )
 async def test_error_page(ds, path, message):
     page = await get(ds, path, status=404)
-    assert "<title>Erreur 404</title>" in page and "<h1>Erreur 404</h1>" in page
+    assert "<title>Page introuvable</title>" in page and "<h1>Page introuvable</h1>" in page
     assert message in html.unescape(page)
 
 

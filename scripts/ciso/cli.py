@@ -203,13 +203,11 @@ def serve(data_dir: Path, db_path: Path, export_dir: Path, interne: bool, host: 
 
     Exemple : ciso serve --port 8001
     """
-    import json
     import subprocess
 
-    from .site import PASSWORD_ENV, STAFF_PORT, serve_args, staff_metadata
+    from .site import PASSWORD_ENV, STAFF_PORT
 
     db_path = staff_db(db_path, interne)
-    metadata_file = None
     if interne:
         if not os.environ.get(PASSWORD_ENV):
             raise Erreur(
@@ -218,8 +216,6 @@ def serve(data_dir: Path, db_path: Path, export_dir: Path, interne: bool, host: 
             )
         export_dir = None
         ensure_built(data_dir, db_path, None, private=True)
-        metadata_file = db_path.parent / "metadata.json"
-        metadata_file.write_text(json.dumps(staff_metadata(), ensure_ascii=False, indent=2), encoding="utf-8")
     else:
         export_dir = default_export(db_path, export_dir)
         ensure_built(data_dir, db_path, export_dir)
@@ -228,12 +224,9 @@ def serve(data_dir: Path, db_path: Path, export_dir: Path, interne: bool, host: 
     subprocess.run(
         [sys.executable, "-m", "datasette", "inspect", str(db_path), "--inspect-file", str(inspect_file)], check=True
     )
-    args = [
-        sys.executable,
-        "-m",
-        "datasette",
-        *serve_args(db_path, host, port, export_dir=export_dir, metadata_file=metadata_file, inspect_file=inspect_file),
-    ]
+    args = [sys.executable, "-m", "ciso.server", "--db", str(db_path), "--inspect-file", str(inspect_file)]
+    args += ["--host", host, "--port", str(port)]
+    args += ["--interne"] if interne else ["--export", str(export_dir)]
     click.echo(f"Site servi sur http://{host}:{port}/", err=True)
     os.execv(sys.executable, args)
 

@@ -44,3 +44,20 @@ async def check_visible(datasette, request) -> None:
 
     if not await datasette.permission_allowed(request.actor, "view-instance", default=True):
         raise Forbidden("Connexion requise.")
+
+
+async def error_response(datasette, request, status: int, message, title: str | None = None, headers=None):
+    """A French error answer: JSON for ``.json`` addresses, else the site's error page."""
+    from datasette.utils.asgi import Response
+    from markupsafe import Markup
+
+    from .messages import message_fr, title_fr
+
+    text = message_fr(message)
+    if isinstance(message, Markup) and text == str(message):
+        text = message  # HTML we could not translate stays HTML
+    info = {"ok": False, "error": text, "status": status, "title": title_fr(title, status)}
+    if request.path.endswith(".json"):
+        return Response.json(info, status=status, headers=headers)
+    html = await datasette.render_template([f"{status}.html", "error.html"], info, request=request)
+    return Response.html(html, status=status, headers=headers)
