@@ -13,7 +13,9 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -67,21 +69,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(built):
-    """A real ``datasette serve`` on 127.0.0.1 with the project's options; stopped at the end."""
-    port = free_port()
+@contextmanager
+def datasette_serving(args: list[str], port: int, env: dict | None = None):
+    """``datasette`` run with these ``serve`` arguments (from ``serve_args``); yields its URL once it
+    answers (any status: the staff site answers 403), and stops it at the end."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "datasette", *serve_args(built, "127.0.0.1", port, export_dir=built.parent / "export")],
+        [sys.executable, "-m", "datasette", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
             try:
                 urllib.request.urlopen(url + "/", timeout=1)
+                break
+            except urllib.error.HTTPError:
                 break
             except OSError:
                 if process.poll() is not None:
@@ -96,6 +100,14 @@ def server(built):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(built):
+    """A real ``datasette serve`` on 127.0.0.1 with the project's options; stopped at the end."""
+    port = free_port()
+    with datasette_serving(serve_args(built, "127.0.0.1", port, export_dir=built.parent / "export"), port) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(scope="session")
