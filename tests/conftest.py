@@ -13,13 +13,15 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from ciso.build import build
-from ciso.site import ROOT, datasette_kwargs, serve_args
+from ciso.site import ROOT, datasette_kwargs
 from datasette.app import Datasette
 
 DATA = ROOT / "data"
@@ -67,15 +69,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(built):
-    """A real ``datasette serve`` on 127.0.0.1 with the project's options; stopped at the end."""
-    port = free_port()
+def site_args(db: Path, port: int, export_dir: Path | None = None, staff: bool = False) -> list[str]:
+    """Arguments of ``python -m ciso.server``, the runner ``ciso serve`` starts."""
+    args = ["--db", str(db), "--host", "127.0.0.1", "--port", str(port)]
+    return args + (["--interne"] if staff else []) + (["--export", str(export_dir)] if export_dir else [])
+
+
+@contextmanager
+def site_serving(args: list[str], port: int, env: dict | None = None):
+    """``python -m ciso.server`` run with these arguments (from ``site_args``); yields its URL once
+    it answers (any status: the staff site answers 403), and stops it at the end."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "datasette", *serve_args(built, "127.0.0.1", port, export_dir=built.parent / "export")],
+        [sys.executable, "-m", "ciso.server", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -83,12 +91,14 @@ def server(built):
             try:
                 urllib.request.urlopen(url + "/", timeout=1)
                 break
+            except urllib.error.HTTPError:
+                break
             except OSError:
                 if process.poll() is not None:
                     raise RuntimeError(process.stderr.read().decode()) from None
                 time.sleep(0.1)
         else:
-            raise RuntimeError("datasette did not start within 15 s")
+            raise RuntimeError("the site did not start within 15 s")
         yield url
     finally:
         process.terminate()
@@ -96,6 +106,14 @@ def server(built):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(built):
+    """The real site (``python -m ciso.server``, as ``ciso serve`` runs it) on 127.0.0.1; stopped at the end."""
+    port = free_port()
+    with site_serving(site_args(built, port, export_dir=built.parent / "export"), port) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(scope="session")

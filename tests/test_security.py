@@ -419,7 +419,10 @@ async def login(staff, password):
     token = re.search(r'name="csrftoken" value="([^"]+)"', form.text)[1]
     cookies = {"ds_csrftoken": form.cookies["ds_csrftoken"]}
     response = await staff.client.post(
-        "/-/login", data={"username": "equipe", "password": password, "csrftoken": token}, cookies=cookies
+        "/-/login",
+        data={"username": "equipe", "password": password, "csrftoken": token},
+        cookies=cookies,
+        headers={"Origin": "http://localhost"},  # the staff site refuses cross-site posts (see test_staff_login.py)
     )
     return response
 

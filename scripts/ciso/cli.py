@@ -205,7 +205,7 @@ def serve(data_dir: Path, db_path: Path, export_dir: Path, interne: bool, host: 
     """
     import subprocess
 
-    from .site import PASSWORD_ENV, STAFF_PORT
+    from .site import PASSWORD_ENV, SECRET_ENV, SECRET_MIN_LENGTH, STAFF_PORT
 
     db_path = staff_db(db_path, interne)
     if interne:
@@ -213,6 +213,12 @@ def serve(data_dir: Path, db_path: Path, export_dir: Path, interne: bool, host: 
             raise Erreur(
                 f"définissez {PASSWORD_ENV} avec l'empreinte du mot de passe de l'équipe, par exemple : "
                 f"export {PASSWORD_ENV}=$(.venv/bin/datasette hash-password)"
+            )
+        if len(os.environ.get(SECRET_ENV, "")) < SECRET_MIN_LENGTH:
+            raise Erreur(
+                f"définissez {SECRET_ENV} (au moins {SECRET_MIN_LENGTH} caractères aléatoires, gardés d'un démarrage "
+                "à l'autre : ils signent les sessions de l'équipe), par exemple : "
+                f"export {SECRET_ENV}=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
             )
         export_dir = None
         ensure_built(data_dir, db_path, None, private=True)

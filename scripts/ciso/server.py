@@ -21,7 +21,6 @@ import click
 from .site import datasette_kwargs
 
 PROXY_ENV = "CISO_PROXIES"  # addresses whose X-Forwarded-For/-Proto are trusted (default: loopback)
-SECRET_ENV = "DATASETTE_SECRET"
 
 
 def make_datasette(
@@ -33,7 +32,6 @@ def make_datasette(
     return Datasette(
         immutables=[str(db_path)],
         inspect_data=inspect_data,
-        secret=os.environ.get(SECRET_ENV) or None,
         **datasette_kwargs(export_dir=export_dir, staff=staff),
     )
 

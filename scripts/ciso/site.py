@@ -23,6 +23,8 @@ SETTINGS = {
 STAFF_PORT = 8002
 STAFF_DIR = "interne"  # the staff database and its metadata, never opened by the public process
 PASSWORD_ENV = "CISO_MOT_DE_PASSE_HASH"
+SECRET_ENV = "DATASETTE_SECRET"  # signs the staff session cookies: kept across restarts, sessions survive them
+SECRET_MIN_LENGTH = 32
 
 
 def load_metadata(root: Path = ROOT) -> dict:
@@ -55,6 +57,7 @@ def datasette_kwargs(root: Path = ROOT, export_dir: Path | None = None, staff: b
     if export_dir is not None:
         mounts.append((DOWNLOADS, str(export_dir)))
     return {
+        "secret": os.environ.get(SECRET_ENV) or None,  # as ``datasette serve`` does (else random per process)
         "metadata": staff_metadata(root) if staff else load_metadata(root),
         "plugins_dir": str(root / "plugins"),
         "template_dir": str(root / "templates"),
