@@ -4,6 +4,7 @@ Stock Datasette 0.65.5 answers odd methods and malformed parameters with a 500 a
 traceback in the log, sends no security headers, exposes its introspection pages and
 still has an open redirect (``/\\example.com/``). This ASGI wrapper, on every request:
 
+* drops any ``Authorization`` header (no page takes HTTP credentials);
 * answers only ``GET``, ``HEAD`` and ``OPTIONS`` (and ``POST`` where the staff site's login
   needs it): anything else is a French 405 with ``Allow``;
 * refuses, with a French 400, parameters that Datasette would turn into a 500: control
@@ -165,6 +166,9 @@ def wrap(datasette, app):
         path = scope.get("path") or "/"
         query_string = scope.get("query_string") or b""
         send = _with_headers(send, path, query_string)
+        # No page takes HTTP credentials (the staff site logs in with a form), and a malformed
+        # "Authorization: Basic" header makes datasette-auth-passwords fail with a 500.
+        scope = {**scope, "headers": [(k, v) for k, v in scope.get("headers") or [] if k.lower() != b"authorization"]}
         # Our answers are rendered before Datasette's own middleware (CSRF) has run.
         request = Request({**scope, "csrftoken": lambda: ""}, receive)
         methods = allowed_methods(datasette, path)

@@ -76,36 +76,47 @@ def site_args(db: Path, port: int, export_dir: Path | None = None, staff: bool =
 
 
 @contextmanager
-def site_serving(args: list[str], port: int, env: dict | None = None):
-    """``python -m ciso.server`` run with these arguments (from ``site_args``); yields its URL once
-    it answers (any status: the staff site answers 403), and stops it at the end."""
+def site_process(args: list[str], port: int, env: dict | None = None, log: Path | None = None):
+    """``python -m ciso.server`` run with these arguments (from ``site_args``); yields the process,
+    with its ``url``, once it answers (any status: the staff site answers 403); stops it at the end.
+    Its stderr (the server's log) goes to ``log`` when given."""
+    errors = log.open("wb") if log else subprocess.PIPE
     process = subprocess.Popen(
         [sys.executable, "-m", "ciso.server", *args],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=errors,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
-    url = f"http://127.0.0.1:{port}"
+    process.url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
             try:
-                urllib.request.urlopen(url + "/", timeout=1)
+                urllib.request.urlopen(process.url + "/", timeout=1)
                 break
             except urllib.error.HTTPError:
                 break
             except OSError:
                 if process.poll() is not None:
-                    raise RuntimeError(process.stderr.read().decode()) from None
+                    raise RuntimeError(log.read_text() if log else process.stderr.read().decode()) from None
                 time.sleep(0.1)
         else:
             raise RuntimeError("the site did not start within 15 s")
-        yield url
+        yield process
     finally:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        if log:
+            errors.close()
+
+
+@contextmanager
+def site_serving(args: list[str], port: int, env: dict | None = None):
+    """Like ``site_process``, yielding only the URL."""
+    with site_process(args, port, env) as process:
+        yield process.url
 
 
 @pytest.fixture(scope="session")
