@@ -31,6 +31,7 @@ from . import __version__
 from .iati import FILE_NAME as IATI_FILE
 from .iati import IatiError, export_xml
 from .schema import INT, TABLES
+from .staging import checkpoint, remove_stale, staging_path
 
 BUNDLE = "ciso-donnees.zip"
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -220,7 +221,8 @@ def validate_package(path: Path) -> list[str]:
 def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
     """Write every download into ``out_dir`` (replaced atomically); return a summary."""
     db_path, out_dir = Path(db_path), Path(out_dir)
-    tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
+    remove_stale(out_dir)
+    tmp = staging_path(out_dir)
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "csv").mkdir(parents=True)
     (tmp / "excel").mkdir()
@@ -254,6 +256,7 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
                 data = plain.read_bytes()
                 hashes[table.name] = (hashlib.sha256(data).hexdigest(), len(data))
             package = descriptor(conn, metadata, hashes, tables)
+        checkpoint("export")  # test-only: killed with the CSV files half made
         (tmp / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2), encoding="utf-8")
         errors = validate_package(tmp / "datapackage.json")
         if errors:
@@ -263,8 +266,9 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
             for table in tables:
                 bundle.write(tmp / "csv" / f"{table.name}.csv", f"csv/{table.name}.csv")
         if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
+            old = staging_path(out_dir, "old")
             os.replace(out_dir, old)
+            checkpoint("echange")  # test-only: killed between the two renames (no export/ for a moment)
             os.replace(tmp, out_dir)
             shutil.rmtree(old, ignore_errors=True)
         else:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import sqlite_utils
 
 from . import __version__
 from .schema import FTS_TOKENIZE, PRIVATE_TABLES, TABLES
+from .staging import checkpoint, remove_staged_database
 from .views import VIEWS
 
 
@@ -49,21 +49,21 @@ def materialise(db) -> None:
         )
 
 
-def write_database(db_path: Path, corpus, fingerprint: str, progress=None) -> None:
-    """Write every table to a temporary file, check it, then rename it into place.
+def write_database(path: Path, corpus, fingerprint: str, progress=None) -> None:
+    """Write every table into a new file at ``path`` and check it.
 
-    A failure at any step removes the temporary file and leaves an existing
-    database untouched.
+    ``path`` is a staging file (see staging.py): the build renames it into place only once
+    the downloads are made too, so an existing database is never half-written. A failure
+    removes the staging file.
     """
-    db_path = Path(db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_staged_database(path)
     try:
-        _write(tmp, corpus, fingerprint, progress)
-        os.replace(tmp, db_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        _write(path, corpus, fingerprint, progress)
+    except BaseException:
+        remove_staged_database(path)
+        raise
 
 
 def _write(path: Path, corpus, fingerprint: str, progress) -> None:
@@ -77,12 +77,13 @@ def _write(path: Path, corpus, fingerprint: str, progress) -> None:
         ]
         schema = TABLES + (PRIVATE_TABLES if corpus.private else ())
         steps = progress(schema, "Écriture des tables") if progress else schema
-        with db.conn:
+        with db.atomic():  # one transaction for every base table
             for table in steps:
                 db[table.name].create(table.columns, pk=table.pk, foreign_keys=list(table.foreign_keys))
                 rows = tables.get(table.name, [])
                 if rows:
                     db[table.name].insert_all(rows, batch_size=1000)
+                    checkpoint("ecriture")  # test-only: killed while writing, inside the transaction
                 for columns in table.indexes:
                     db[table.name].create_index(list(columns))
         for table in schema:
