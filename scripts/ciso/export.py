@@ -6,7 +6,9 @@
   coded column right after the code (``statut`` then ``statut_libelle``);
 * ``excel/{table}.csv``: the same rows for spreadsheet software: UTF-8 with a
   byte-order mark (so Excel keeps the accents), semicolon-separated (the list
-  separator of French-language Excel), CRLF line endings;
+  separator of French-language Excel), CRLF line endings; a text cell that starts
+  like a formula (``=``, ``+``, ``-``, ``@``, tab, CR) gets a leading ``'`` (see
+  ``spreadsheet.py``), while ``csv/`` keeps the exact value;
 * ``datapackage.json``: a Frictionless Data Package v2 describing ``csv/``
   (types, French descriptions, primary and foreign keys, ``enum`` constraints
   for codelists), validated with frictionless before anything is written;
@@ -31,6 +33,7 @@ from . import __version__
 from .iati import FILE_NAME as IATI_FILE
 from .iati import IatiError, export_xml
 from .schema import INT, TABLES
+from .spreadsheet import spreadsheet_row
 from .staging import checkpoint, remove_stale, staging_path
 
 BUNDLE = "ciso-donnees.zip"
@@ -252,7 +255,7 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
                 with (tmp / "excel" / f"{table.name}.csv").open("w", encoding="utf-8-sig", newline="") as f:
                     writer = csv.writer(f, delimiter=";", lineterminator="\r\n")
                     writer.writerow(header)
-                    writer.writerows(rows)
+                    writer.writerows(spreadsheet_row(row) for row in rows)
                 data = plain.read_bytes()
                 hashes[table.name] = (hashlib.sha256(data).hexdigest(), len(data))
             package = descriptor(conn, metadata, hashes, tables)
