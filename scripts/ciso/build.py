@@ -195,7 +195,7 @@ def build(
     from .export import export
     from .load import write_database
     from .site import load_metadata
-    from .staging import checkpoint, remove_staged_database, remove_stale, staging_path
+    from .staging import checkpoint, fsync_dir, remove_staged_database, remove_stale, staging_path
 
     db_path = Path(db_path)
     remove_stale(db_path)
@@ -209,6 +209,7 @@ def build(
             export(staged, Path(export_dir), load_metadata())
         checkpoint("renommage")  # test-only: killed just before the new database is put in place
         os.replace(staged, db_path)
+        fsync_dir(db_path.parent)
     finally:
         remove_staged_database(staged)
     return corpus

@@ -281,12 +281,10 @@ def suivi_ajouter(plan, numero, statut, date_, avancement, note, preuve, par, da
     """
     import datetime as dt
 
-    from .progress import LOG_FILE, append_update, check_update, item_index
+    from .progress import LOG_FILE, append_update, check_new_update, item_index, log_lock, normalised
 
-    try:
-        corpus = check_sources(data_dir)
-    except SourceError as e:
-        fail_with(e)
+    if not data_dir.is_dir():
+        raise Erreur(f"dossier de données {data_dir} introuvable : vérifiez --data")
     values = {
         "date": date_,
         "plan": plan,
@@ -297,16 +295,21 @@ def suivi_ajouter(plan, numero, statut, date_, avancement, note, preuve, par, da
         "preuve": preuve,
         "par": par,
     }
-    plans = {p.period: p for p in corpus.plans}
-    statuses = {r["id"] for r in corpus.tables["statuts"]}
-    errors = check_update(values, plans, item_index(corpus.tables), statuses, dt.date.today(), data_dir)
-    if errors:
-        for message in errors:
-            click.echo(f"Refusé : {message}", err=True)
-        click.echo("Rien n'a été écrit.", err=True)
-        sys.exit(1)
     path = data_dir / LOG_FILE
-    line = append_update(path, values)
+    with log_lock(path):  # no other `ciso suivi ajouter` between the check and the write
+        try:
+            corpus = check_sources(data_dir)
+        except SourceError as e:
+            fail_with(e)
+        plans = {p.period: p for p in corpus.plans}
+        statuses = {r["id"] for r in corpus.tables["statuts"]}
+        errors = check_new_update(values, plans, item_index(corpus.tables), statuses, dt.date.today(), data_dir)
+        if errors:
+            for message in errors:
+                click.echo(f"Refusé : {message}", err=True)
+            click.echo("Rien n'a été écrit.", err=True)
+            sys.exit(1)
+        line = append_update(path, normalised(values))
     click.echo(f"Ajouté à {path} : {line.strip()}")
     click.echo("Publiez-le : make build (ou make serve), puis validez le fichier dans git.")
 

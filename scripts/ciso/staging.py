@@ -69,6 +69,15 @@ def remove_staged_database(path: Path) -> None:
         path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in ``folder`` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def checkpoint(stage: str) -> None:
     """Kill this process at ``stage`` when the test-only variable asks for it (see tests/test_staging.py)."""
     if os.environ.get(KILL_ENV) == stage:
