@@ -17,6 +17,22 @@ class LoadError(Exception):
     pass
 
 
+# The staff database (``ciso build --interne``) carries this mark in its SQLite header
+# (``PRAGMA application_id``, bytes 68-71 of the file); the public site refuses any file that has it.
+STAFF_APPLICATION_ID = int.from_bytes(b"CISI", "big")  # « CISO interne »
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def is_staff_database(path: Path) -> bool:
+    """True if ``path`` is a SQLite file marked as the staff database (read from its header, no SQLite lock)."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(72)
+    except OSError:
+        return False
+    return header[:16] == SQLITE_MAGIC and int.from_bytes(header[68:72], "big") == STAFF_APPLICATION_ID
+
+
 KEYS = ("activite_id", "action_id", "objectif_id", "plan_id")
 
 
@@ -93,6 +109,8 @@ def _write(path: Path, corpus, fingerprint: str, progress) -> None:
         problems = db.execute("PRAGMA foreign_key_check").fetchall()
         if problems:
             raise LoadError(f"clés étrangères invalides : {problems[:5]}")
+        if corpus.private:
+            db.execute(f"PRAGMA application_id = {STAFF_APPLICATION_ID}")
         db.vacuum()
     finally:
         db.close()
