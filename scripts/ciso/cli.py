@@ -283,7 +283,7 @@ def suivi():
 @click.argument("statut")
 @click.option("--date", "date_", required=True, metavar="AAAA-MM-JJ", help="Date du constat (pas dans le futur).")
 @click.option("--avancement", metavar="N", help="Avancement en pour cent, de 0 à 100.")
-@click.option("--note", default="", help="Ce qui a été fait, en une ligne.")
+@click.option("--note", default="", help="Ce qui a été fait, en une ligne, sans commencer par = + - @.")
 @click.option("--preuve", default="", metavar="URL", help="Adresse http(s) ou fichier sous --data qui l'atteste.")
 @click.option(
     "--par", default="équipe du CISO", show_default=True, help="Qui inscrit la mise à jour : un rôle, pas un nom."
