@@ -300,7 +300,7 @@ def suivi_ajouter(plan, numero, statut, date_, avancement, note, preuve, par, da
     """
     import datetime as dt
 
-    from .progress import LOG_FILE, append_update, check_new_update, item_index, log_lock, normalised
+    from .progress import LOG_FILE, append_update, check_update, item_index, log_lock, normalised
 
     if not data_dir.is_dir():
         raise Erreur(f"dossier de données {data_dir} introuvable : vérifiez --data")
@@ -322,7 +322,7 @@ def suivi_ajouter(plan, numero, statut, date_, avancement, note, preuve, par, da
             fail_with(e)
         plans = {p.period: p for p in corpus.plans}
         statuses = {r["id"] for r in corpus.tables["statuts"]}
-        errors = check_new_update(values, plans, item_index(corpus.tables), statuses, dt.date.today(), data_dir)
+        errors = check_update(values, plans, item_index(corpus.tables), statuses, dt.date.today(), data_dir, new=True)
         if errors:
             for message in errors:
                 click.echo(f"Refusé : {message}", err=True)

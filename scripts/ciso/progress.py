@@ -33,6 +33,7 @@ PLAN_STATUS_FILE = Path("suivi") / "statuts-du-plan.yml"
 LOG_FILE = Path("suivi") / "mises-a-jour.csv"
 LOG_COLUMNS = ["date", "plan", "element", "statut", "avancement", "note", "preuve", "par"]
 ELEMENT_RE = re.compile(r"[0-9]+\.[0-9]+(\.[0-9]+)?")
+FORMULA_START = {"\t": "une tabulation", "\r": "un retour chariot"}  # shown in French
 URL_RE = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f]+")
 
 
@@ -128,8 +129,14 @@ def check_update(
     statuses: set[str],
     today: dt.date,
     data_dir: Path,
+    new: bool = False,
 ) -> list[str]:
-    """Every reason to refuse one progress update (empty list: acceptable)."""
+    """Every reason to refuse one progress update (empty list: acceptable).
+
+    ``new`` for a line that ``ciso suivi ajouter`` is about to write: it must also have no
+    note nor author that a spreadsheet would run as a formula (the log may hold such values
+    from earlier; the Excel downloads neutralise them anyway).
+    """
     garbled = [key for key, value in values.items() if isinstance(value, str) and not is_utf8(value)]
     if garbled:  # from the command line only (click passes undecodable bytes as surrogates)
         return [
@@ -174,6 +181,14 @@ def check_update(
     for key in ("note", "preuve", "par"):
         if "\n" in (values.get(key) or "") or "\r" in (values.get(key) or ""):
             errors.append(f"« {key} » doit tenir sur une ligne")
+    for key in ("note", "par") if new else ():
+        text = values.get(key) or ""
+        if is_formula_like(text):
+            start = FORMULA_START.get(text[0], f"« {text[0]} »")
+            errors.append(
+                f"« {key} » commence par {start} : un tableur le prendrait pour une formule ; "
+                "commencez par un mot (par exemple « Total : … »)"
+            )
     return errors
 
 
@@ -382,31 +397,6 @@ def format_log_line(values: dict) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow([values.get(c) or "" for c in LOG_COLUMNS])
     return buffer.getvalue()
-
-
-FORMULA_START = {"\t": "une tabulation", "\r": "un retour chariot"}
-
-
-def check_new_update(
-    values: dict,
-    plans: dict[str, Plan],
-    items: dict[tuple[str, str], Item],
-    statuses: set[str],
-    today: dt.date,
-    data_dir: Path,
-) -> list[str]:
-    """check_update, plus what a line written by ``ciso suivi ajouter`` must respect: no note nor
-    author that a spreadsheet would run as a formula (the Excel downloads neutralise them anyway)."""
-    errors = check_update(values, plans, items, statuses, today, data_dir)
-    for key in ("note", "par"):
-        text = values.get(key) or ""
-        if is_formula_like(text):
-            start = FORMULA_START.get(text[0], f"« {text[0]} »")
-            errors.append(
-                f"« {key} » commence par {start} : un tableur le prendrait pour une formule ; "
-                "commencez par un mot (par exemple « Total : … »)"
-            )
-    return errors
 
 
 def normalised(values: dict) -> dict:
