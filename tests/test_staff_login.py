@@ -481,12 +481,12 @@ async def test_http_basic_credentials_are_ignored(site, credentials):
 
 
 @pytest.mark.parametrize("secret", [None, "", "trop-court"])
-def test_staff_site_will_not_start_without_its_secret(tmp_path, secret):
+def test_staff_site_will_not_start_without_its_secret(tmp_path, monkeypatch, secret):
     from datasette_auth_passwords.utils import hash_password
 
     env = {PASSWORD_ENV: hash_password(PASSWORD, iterations=1000), SECRET_ENV: secret}
-    db = tmp_path / "ciso.db"
-    result = CliRunner().invoke(cli, ["serve", "--interne", "--data", str(DATA), "--db", str(db)], env=env)
+    monkeypatch.chdir(tmp_path)  # --interne writes only under ./interne/
+    result = CliRunner().invoke(cli, ["serve", "--interne", "--data", str(DATA)], env=env)
     assert result.exit_code == 1
     assert "Erreur : définissez DATASETTE_SECRET (au moins 32 caractères" in result.output
     assert "secrets.token_hex(32)" in result.output

@@ -185,23 +185,31 @@ def build(
 ) -> Corpus:
     """Check the sources, write the database and the downloads, and only then put the database in place.
 
-    The new database is written beside the old one; the downloads are made (and validated) from
-    it; if anything fails, the new file is removed and the previous database stays as it was.
+    The new database is written to one staging file beside the old one (``.ciso.db.PID.tmp``);
+    the downloads are made (and validated) from it; if anything fails, the staging file is
+    removed and the previous database stays as it was. A build that was killed cannot clean
+    up: the next one removes what it left (see staging.py).
     """
     import os
 
     from .export import export
     from .load import write_database
     from .site import load_metadata
+    from .staging import checkpoint, fsync_dir, remove_staged_database, remove_stale, staging_path
 
-    corpus = check(data_dir, progress, today, private)
     db_path = Path(db_path)
-    staged = db_path.with_name(f".{db_path.name}.{os.getpid()}.nouvelle")
+    remove_stale(db_path)
+    if export_dir is not None:
+        remove_stale(Path(export_dir))
+    corpus = check(data_dir, progress, today, private)
+    staged = staging_path(db_path)
     try:
         write_database(staged, corpus, fingerprint(Path(data_dir), private), progress)
         if export_dir is not None:
             export(staged, Path(export_dir), load_metadata())
+        checkpoint("renommage")  # test-only: killed just before the new database is put in place
         os.replace(staged, db_path)
+        fsync_dir(db_path.parent)
     finally:
-        staged.unlink(missing_ok=True)
+        remove_staged_database(staged)
     return corpus

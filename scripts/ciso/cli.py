@@ -14,16 +14,9 @@ from .build import build as build_database
 from .build import check as check_sources
 from .build import fingerprint
 from .export import ExportError
-from .problems import SourceError
+from .problems import Erreur, SourceError
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
-
-
-class Erreur(click.ClickException):
-    """A user mistake: a French message on stderr, exit status 1, no traceback."""
-
-    def show(self, file=None):
-        click.echo(f"Erreur : {self.format_message()}", err=True)
 
 
 DATA_OPTION = click.option(
@@ -55,22 +48,47 @@ INTERNE_OPTION = click.option(
 )
 
 
-def staff_db(db_path: Path, interne: bool) -> Path:
-    """The staff database lives apart from the public one, in interne/."""
+def inside(path: Path, folder: Path) -> bool:
+    """True if ``path`` is in ``folder`` once both are resolved (symbolic links and ``..`` included)."""
+    root = Path(folder).resolve()
+    target = Path(path).resolve()
+    return target != root and target.is_relative_to(root)
+
+
+def site_paths(db_path: Path | None, export_dir: Path | None, interne: bool) -> tuple[Path, Path | None]:
+    """The database and downloads of ``build``/``serve``: public by default, and with --interne
+    only inside interne/ (the staff database never replaces nor sits beside the public one)."""
     from .site import STAFF_DIR
 
     if not interne:
-        return db_path
-    return Path(STAFF_DIR) / "ciso.db" if db_path == Path("ciso.db") else db_path
+        db_path = db_path or Path("ciso.db")
+        return db_path, default_export(db_path, export_dir)
+    db_path = db_path or Path(STAFF_DIR) / "ciso.db"
+    for option, path in (("--db", db_path), ("--export", export_dir)):
+        if path is not None and not inside(path, Path(STAFF_DIR)):
+            raise Erreur(
+                f"avec --interne, {option} doit désigner un chemin du dossier {STAFF_DIR}/ : « {path} » en sort. "
+                f"La base de l'équipe contient des données non publiques ; écrivez-la dans {STAFF_DIR}/ "
+                f"(par défaut {STAFF_DIR}/ciso.db)."
+            )
+    return db_path, export_dir
+
+
+def refuse_staff_database(db_path: Path) -> None:
+    """The public commands never serve nor export the staff database."""
+    from .load import is_staff_database
+    from .web import STAFF_DATABASE_MESSAGE
+
+    if is_staff_database(db_path):
+        raise Erreur(STAFF_DATABASE_MESSAGE.format(path=db_path))
 
 
 DB_OPTION = click.option(
     "--db",
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    default="ciso.db",
-    show_default=True,
-    help="Base SQLite (interne/ciso.db avec --interne).",
+    default=None,
+    help="Base SQLite [défaut : ciso.db, ou interne/ciso.db avec --interne ; avec --interne, toujours dans interne/].",
 )
 
 
@@ -120,8 +138,7 @@ def build(data_dir: Path, db_path: Path, export_dir: Path, interne: bool):
 
     Exemple : ciso build --data data --db ciso.db
     """
-    db_path = staff_db(db_path, interne)
-    export_dir = None if interne else default_export(db_path, export_dir)
+    db_path, export_dir = site_paths(db_path, export_dir, interne)
     try:
         corpus = build_database(data_dir, db_path, progress, export_dir=export_dir, private=interne)
     except SourceError as e:
@@ -149,10 +166,13 @@ def export_command(db_path: Path, out_dir: Path):
     Exemple : ciso export --db ciso.db --out export
     """
     from .export import ExportError, export
-    from .site import load_metadata
+    from .site import STAFF_DIR, load_metadata
 
+    db_path = db_path or Path("ciso.db")
     if not db_path.exists():
         raise Erreur(f"{db_path} introuvable : lancez d'abord « ciso build ».")
+    if not inside(out_dir, Path(STAFF_DIR)):
+        refuse_staff_database(db_path)
     try:
         summary = export(db_path, out_dir, load_metadata())
     except ExportError as e:
@@ -207,7 +227,7 @@ def serve(data_dir: Path, db_path: Path, export_dir: Path, interne: bool, host: 
 
     from .site import PASSWORD_ENV, SECRET_ENV, SECRET_MIN_LENGTH, STAFF_PORT
 
-    db_path = staff_db(db_path, interne)
+    db_path, export_dir = site_paths(db_path, export_dir, interne)
     if interne:
         if not os.environ.get(PASSWORD_ENV):
             raise Erreur(
@@ -220,10 +240,9 @@ def serve(data_dir: Path, db_path: Path, export_dir: Path, interne: bool, host: 
                 "à l'autre : ils signent les sessions de l'équipe), par exemple : "
                 f"export {SECRET_ENV}=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
             )
-        export_dir = None
-        ensure_built(data_dir, db_path, None, private=True)
+        ensure_built(data_dir, db_path, export_dir, private=True)
     else:
-        export_dir = default_export(db_path, export_dir)
+        refuse_staff_database(db_path)
         ensure_built(data_dir, db_path, export_dir)
     port = port or (STAFF_PORT if interne else 8001)
     inspect_file = db_path.with_name(db_path.stem + "-inspect.json")
@@ -264,7 +283,7 @@ def suivi():
 @click.argument("statut")
 @click.option("--date", "date_", required=True, metavar="AAAA-MM-JJ", help="Date du constat (pas dans le futur).")
 @click.option("--avancement", metavar="N", help="Avancement en pour cent, de 0 à 100.")
-@click.option("--note", default="", help="Ce qui a été fait, en une ligne.")
+@click.option("--note", default="", help="Ce qui a été fait, en une ligne, sans commencer par = + - @.")
 @click.option("--preuve", default="", metavar="URL", help="Adresse http(s) ou fichier sous --data qui l'atteste.")
 @click.option(
     "--par", default="équipe du CISO", show_default=True, help="Qui inscrit la mise à jour : un rôle, pas un nom."
@@ -281,12 +300,10 @@ def suivi_ajouter(plan, numero, statut, date_, avancement, note, preuve, par, da
     """
     import datetime as dt
 
-    from .progress import LOG_FILE, append_update, check_update, item_index
+    from .progress import LOG_FILE, append_update, check_update, item_index, log_lock, normalised
 
-    try:
-        corpus = check_sources(data_dir)
-    except SourceError as e:
-        fail_with(e)
+    if not data_dir.is_dir():
+        raise Erreur(f"dossier de données {data_dir} introuvable : vérifiez --data")
     values = {
         "date": date_,
         "plan": plan,
@@ -297,16 +314,21 @@ def suivi_ajouter(plan, numero, statut, date_, avancement, note, preuve, par, da
         "preuve": preuve,
         "par": par,
     }
-    plans = {p.period: p for p in corpus.plans}
-    statuses = {r["id"] for r in corpus.tables["statuts"]}
-    errors = check_update(values, plans, item_index(corpus.tables), statuses, dt.date.today(), data_dir)
-    if errors:
-        for message in errors:
-            click.echo(f"Refusé : {message}", err=True)
-        click.echo("Rien n'a été écrit.", err=True)
-        sys.exit(1)
     path = data_dir / LOG_FILE
-    line = append_update(path, values)
+    with log_lock(path):  # no other `ciso suivi ajouter` between the check and the write
+        try:
+            corpus = check_sources(data_dir)
+        except SourceError as e:
+            fail_with(e)
+        plans = {p.period: p for p in corpus.plans}
+        statuses = {r["id"] for r in corpus.tables["statuts"]}
+        errors = check_update(values, plans, item_index(corpus.tables), statuses, dt.date.today(), data_dir, new=True)
+        if errors:
+            for message in errors:
+                click.echo(f"Refusé : {message}", err=True)
+            click.echo("Rien n'a été écrit.", err=True)
+            sys.exit(1)
+        line = append_update(path, normalised(values))
     click.echo(f"Ajouté à {path} : {line.strip()}")
     click.echo("Publiez-le : make build (ou make serve), puis validez le fichier dans git.")
 
@@ -323,6 +345,7 @@ def suivi_liste(plan, data_dir: Path, db_path: Path):
 
     Exemple : ciso suivi liste 2020-2021
     """
+    db_path = db_path or Path("ciso.db")
     ensure_built(data_dir, db_path, default_export(db_path, None))
     sql = """
         select plan_id, numero, 'action' as niveau, statut, source, date, titre as texte, sans_suivi, ordre

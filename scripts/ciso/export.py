@@ -6,7 +6,9 @@
   coded column right after the code (``statut`` then ``statut_libelle``);
 * ``excel/{table}.csv``: the same rows for spreadsheet software: UTF-8 with a
   byte-order mark (so Excel keeps the accents), semicolon-separated (the list
-  separator of French-language Excel), CRLF line endings;
+  separator of French-language Excel), CRLF line endings; a text cell that starts
+  like a formula (``=``, ``+``, ``-``, ``@``, tab, CR) gets a leading ``'`` (see
+  ``spreadsheet.py``), while ``csv/`` keeps the exact value;
 * ``datapackage.json``: a Frictionless Data Package v2 describing ``csv/``
   (types, French descriptions, primary and foreign keys, ``enum`` constraints
   for codelists), validated with frictionless before anything is written;
@@ -31,6 +33,8 @@ from . import __version__
 from .iati import FILE_NAME as IATI_FILE
 from .iati import IatiError, export_xml
 from .schema import INT, TABLES
+from .spreadsheet import spreadsheet_row
+from .staging import checkpoint, remove_stale, staging_path
 
 BUNDLE = "ciso-donnees.zip"
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -220,7 +224,8 @@ def validate_package(path: Path) -> list[str]:
 def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
     """Write every download into ``out_dir`` (replaced atomically); return a summary."""
     db_path, out_dir = Path(db_path), Path(out_dir)
-    tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
+    remove_stale(out_dir)
+    tmp = staging_path(out_dir)
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "csv").mkdir(parents=True)
     (tmp / "excel").mkdir()
@@ -250,10 +255,11 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
                 with (tmp / "excel" / f"{table.name}.csv").open("w", encoding="utf-8-sig", newline="") as f:
                     writer = csv.writer(f, delimiter=";", lineterminator="\r\n")
                     writer.writerow(header)
-                    writer.writerows(rows)
+                    writer.writerows(spreadsheet_row(row) for row in rows)
                 data = plain.read_bytes()
                 hashes[table.name] = (hashlib.sha256(data).hexdigest(), len(data))
             package = descriptor(conn, metadata, hashes, tables)
+        checkpoint("export")  # test-only: killed with the CSV files half made
         (tmp / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2), encoding="utf-8")
         errors = validate_package(tmp / "datapackage.json")
         if errors:
@@ -263,8 +269,9 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
             for table in tables:
                 bundle.write(tmp / "csv" / f"{table.name}.csv", f"csv/{table.name}.csv")
         if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
+            old = staging_path(out_dir, "old")
             os.replace(out_dir, old)
+            checkpoint("echange")  # test-only: killed between the two renames (no export/ for a moment)
             os.replace(tmp, out_dir)
             shutil.rmtree(old, ignore_errors=True)
         else:

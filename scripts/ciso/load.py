@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import sqlite_utils
 
 from . import __version__
 from .schema import FTS_TOKENIZE, PRIVATE_TABLES, TABLES
+from .staging import checkpoint, remove_staged_database
 from .views import VIEWS
 
 
 class LoadError(Exception):
     pass
+
+
+# The staff database (``ciso build --interne``) carries this mark in its SQLite header
+# (``PRAGMA application_id``, bytes 68-71 of the file); the public site refuses any file that has it.
+STAFF_APPLICATION_ID = int.from_bytes(b"CISI", "big")  # « CISO interne »
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def is_staff_database(path: Path) -> bool:
+    """True if ``path`` is a SQLite file marked as the staff database (read from its header, no SQLite lock)."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(72)
+    except OSError:
+        return False
+    return header[:16] == SQLITE_MAGIC and int.from_bytes(header[68:72], "big") == STAFF_APPLICATION_ID
 
 
 KEYS = ("activite_id", "action_id", "objectif_id", "plan_id")
@@ -49,21 +65,21 @@ def materialise(db) -> None:
         )
 
 
-def write_database(db_path: Path, corpus, fingerprint: str, progress=None) -> None:
-    """Write every table to a temporary file, check it, then rename it into place.
+def write_database(path: Path, corpus, fingerprint: str, progress=None) -> None:
+    """Write every table into a new file at ``path`` and check it.
 
-    A failure at any step removes the temporary file and leaves an existing
-    database untouched.
+    ``path`` is a staging file (see staging.py): the build renames it into place only once
+    the downloads are made too, so an existing database is never half-written. A failure
+    removes the staging file.
     """
-    db_path = Path(db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_staged_database(path)
     try:
-        _write(tmp, corpus, fingerprint, progress)
-        os.replace(tmp, db_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        _write(path, corpus, fingerprint, progress)
+    except BaseException:
+        remove_staged_database(path)
+        raise
 
 
 def _write(path: Path, corpus, fingerprint: str, progress) -> None:
@@ -77,12 +93,13 @@ def _write(path: Path, corpus, fingerprint: str, progress) -> None:
         ]
         schema = TABLES + (PRIVATE_TABLES if corpus.private else ())
         steps = progress(schema, "Écriture des tables") if progress else schema
-        with db.conn:
+        with db.atomic():  # one transaction for every base table
             for table in steps:
                 db[table.name].create(table.columns, pk=table.pk, foreign_keys=list(table.foreign_keys))
                 rows = tables.get(table.name, [])
                 if rows:
                     db[table.name].insert_all(rows, batch_size=1000)
+                    checkpoint("ecriture")  # test-only: killed while writing, inside the transaction
                 for columns in table.indexes:
                     db[table.name].create_index(list(columns))
         for table in schema:
@@ -92,6 +109,8 @@ def _write(path: Path, corpus, fingerprint: str, progress) -> None:
         problems = db.execute("PRAGMA foreign_key_check").fetchall()
         if problems:
             raise LoadError(f"clés étrangères invalides : {problems[:5]}")
+        if corpus.private:
+            db.execute(f"PRAGMA application_id = {STAFF_APPLICATION_ID}")
         db.vacuum()
     finally:
         db.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import click
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -23,3 +25,10 @@ class SourceError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class Erreur(click.ClickException):
+    """A user mistake: a French message on stderr, exit status 1, no traceback."""
+
+    def show(self, file=None):
+        click.echo(f"Erreur : {self.format_message()}", err=True)

@@ -14,21 +14,27 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fcntl
 import io
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .plan import Plan
 from .problems import Problem
+from .spreadsheet import is_formula_like
+from .staging import fsync_dir
 from .yamlsource import load_entries
 
 PLAN_STATUS_FILE = Path("suivi") / "statuts-du-plan.yml"
 LOG_FILE = Path("suivi") / "mises-a-jour.csv"
 LOG_COLUMNS = ["date", "plan", "element", "statut", "avancement", "note", "preuve", "par"]
-ELEMENT_RE = re.compile(r"^\d+\.\d+(\.\d+)?$")
-URL_RE = re.compile(r"^https?://[^\s]+$")
+ELEMENT_RE = re.compile(r"[0-9]+\.[0-9]+(\.[0-9]+)?")
+FORMULA_START = {"\t": "une tabulation", "\r": "un retour chariot"}  # shown in French
+URL_RE = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f]+")
 
 
 @dataclass(frozen=True)
@@ -71,9 +77,49 @@ def item_index(tables: dict[str, list[dict]]) -> dict[tuple[str, str], Item]:
 
 def parse_date(value: str) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(value) if re.match(r"^\d{4}-\d{2}-\d{2}$", value or "") else None
+        return dt.date.fromisoformat(value) if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value or "") else None
     except ValueError:
         return None
+
+
+def parse_percent(value: str) -> int | None:
+    """0 to 100 written in ASCII digits only (``040`` is 40); None for anything else (``٤٠``, `` 40``, ``+40``, ``1_0``)."""
+    if not re.fullmatch(r"[0-9]{1,3}", str(value)):
+        return None
+    number = int(value)
+    return number if number <= 100 else None
+
+
+def is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def is_web_address(text: str) -> bool:
+    """A complete http(s) address: scheme, host name, a valid port if any; no space nor control character."""
+    if not URL_RE.fullmatch(text):
+        return False
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    return bool(parts.hostname) and re.fullmatch(r"[\w.-]+|[0-9a-f:.]+", parts.hostname) is not None
+
+
+def is_data_file(text: str, data_dir: Path) -> bool:
+    """A file inside ``data_dir``, written relative to it, once ``..`` and symbolic links are resolved."""
+    if Path(text).is_absolute():
+        return False
+    root = Path(data_dir).resolve()
+    try:
+        target = (root / text).resolve()
+    except (OSError, ValueError, RuntimeError):
+        return False
+    return target.is_relative_to(root) and target.is_file()
 
 
 def check_update(
@@ -83,14 +129,26 @@ def check_update(
     statuses: set[str],
     today: dt.date,
     data_dir: Path,
+    new: bool = False,
 ) -> list[str]:
-    """Every reason to refuse one progress update (empty list: acceptable)."""
+    """Every reason to refuse one progress update (empty list: acceptable).
+
+    ``new`` for a line that ``ciso suivi ajouter`` is about to write: it must also have no
+    note nor author that a spreadsheet would run as a formula (the log may hold such values
+    from earlier; the Excel downloads neutralise them anyway).
+    """
+    garbled = [key for key, value in values.items() if isinstance(value, str) and not is_utf8(value)]
+    if garbled:  # from the command line only (click passes undecodable bytes as surrogates)
+        return [
+            f"« {key} » n'est pas du texte UTF-8 valide : vérifiez l'encodage du terminal et retapez la valeur"
+            for key in garbled
+        ]
     errors = []
     plan = values.get("plan") or ""
     element = values.get("element") or ""
     if plan not in plans:
         errors.append(f"plan « {plan} » inconnu (plans : {', '.join(sorted(plans)) or 'aucun'})")
-    elif not ELEMENT_RE.match(element):
+    elif not ELEMENT_RE.fullmatch(element):
         errors.append(f"numéro « {element} » invalide : écrivez 1.4 pour une action, 1.4.2 pour sa deuxième activité")
     elif (plan, element) not in items:
         kind = "activité" if element.count(".") == 2 else "action"
@@ -112,19 +170,25 @@ def check_update(
                 f"date {date.isoformat()} trop ancienne pour le plan {plan} : au plus tôt {earliest.isoformat()}"
             )
     avancement = values.get("avancement")
-    if avancement not in (None, ""):
-        try:
-            number = int(str(avancement))
-        except ValueError:
-            number = None
-        if number is None or not 0 <= number <= 100:
-            errors.append(f"avancement « {avancement} » invalide : un entier de 0 à 100 (pour cent)")
+    if avancement not in (None, "") and parse_percent(avancement) is None:
+        errors.append(f"avancement « {avancement} » invalide : un entier de 0 à 100 (pour cent), en chiffres 0-9")
     preuve = values.get("preuve") or ""
-    if preuve and not URL_RE.match(preuve) and not (data_dir / preuve).is_file():
-        errors.append(f"preuve « {preuve} » : indiquez une adresse http(s):// ou un fichier existant sous {data_dir}/")
+    if preuve and not is_web_address(preuve) and not is_data_file(preuve, data_dir):
+        errors.append(
+            f"preuve « {preuve} » : indiquez une adresse http(s):// complète, ou le chemin d'un fichier "
+            f"sous {data_dir}/ écrit depuis ce dossier (sans en sortir, même par un lien symbolique)"
+        )
     for key in ("note", "preuve", "par"):
         if "\n" in (values.get(key) or "") or "\r" in (values.get(key) or ""):
             errors.append(f"« {key} » doit tenir sur une ligne")
+    for key in ("note", "par") if new else ():
+        text = values.get(key) or ""
+        if is_formula_like(text):
+            start = FORMULA_START.get(text[0], f"« {text[0]} »")
+            errors.append(
+                f"« {key} » commence par {start} : un tableur le prendrait pour une formule ; "
+                "commencez par un mot (par exemple « Total : … »)"
+            )
     return errors
 
 
@@ -148,14 +212,11 @@ def read_log(
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as e:
         return [], [Problem(shown, 1, f"le journal n'est pas en UTF-8 ({e.reason})")]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None:
-        return [], []
-    if sorted(reader.fieldnames) != sorted(LOG_COLUMNS):
-        return [], [Problem(shown, 1, f"en-tête attendu : {','.join(LOG_COLUMNS)}")]
     rows, problems = [], []
-    for record in reader:
-        line = reader.line_num
+    for line, record, problem in log_records(text):
+        if problem:
+            problems.append(Problem(shown, line, problem))
+            continue
         errors = check_update(record, plans, items, statuses, today, data_dir)
         if errors:
             problems.extend(Problem(shown, line, message) for message in errors)
@@ -170,13 +231,54 @@ def read_log(
                 fichier=str(path.relative_to(data_dir)),
                 ligne=line,
                 date=record["date"],
-                avancement=int(record["avancement"]) if record["avancement"] else None,
+                avancement=parse_percent(record["avancement"]) if record["avancement"] else None,
                 note=record["note"] or None,
                 preuve=record["preuve"] or None,
                 par=record["par"] or None,
             )
         )
     return rows, problems
+
+
+def log_records(text: str):
+    """Strict reading of a log: ``(line, record, None)`` per row, ``(line, None, problem)`` per bad row.
+
+    The header must name the columns of LOG_COLUMNS; every row must have exactly as many
+    fields; a quote left open (a log cut in its last field) is a problem, not a short value.
+    Blank lines are skipped.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header = None
+    while True:
+        line = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            where = "en fin de fichier (journal coupé ?)" if "end of data" in str(e) else "au milieu d'un champ"
+            yield (
+                line,
+                None,
+                f'guillemet non fermé ou mal placé {where} : chaque champ entre guillemets se ferme par « " »',
+            )
+            continue
+        if header is None:
+            if sorted(fields) != sorted(LOG_COLUMNS):
+                yield line, None, f"en-tête attendu : {','.join(LOG_COLUMNS)}"
+                return
+            header = fields
+        elif fields:
+            if len(fields) != len(header):
+                yield (
+                    line,
+                    None,
+                    f"{len(fields)} champ{'s' if len(fields) > 1 else ''} au lieu de {len(header)} "
+                    f"({','.join(header)}) : une virgule en trop ou en moins ? Mettez entre guillemets un texte "
+                    "qui contient une virgule",
+                )
+            else:
+                yield line, dict(zip(header, fields, strict=True)), None
 
 
 def read_plan_statuses(
@@ -297,18 +399,53 @@ def format_log_line(values: dict) -> str:
     return buffer.getvalue()
 
 
-def append_update(path: Path, values: dict) -> str:
-    """Append one line to the log (creating it with its header); return the line written."""
-    line = format_log_line(values)
-    existing = path.read_bytes() if path.exists() else b""
-    if not existing:
-        existing = format_log_line({c: c for c in LOG_COLUMNS}).encode("utf-8")
-    elif not existing.endswith(b"\n"):
-        existing += b"\n"
+def normalised(values: dict) -> dict:
+    """The update as written to the log: ``avancement`` without leading zeros (``040`` → ``40``)."""
+    avancement = values.get("avancement")
+    return {**values, "avancement": str(parse_percent(avancement)) if avancement not in (None, "") else ""}
+
+
+@contextmanager
+def log_lock(path: Path):
+    """Exclusive lock around read → check → write of a log, on ``.NAME.lock`` beside it.
+
+    ``fcntl.flock``: other writers wait; the kernel releases it if the process dies.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(existing + line.encode("utf-8"))
-    os.replace(tmp, path)
+    fd = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def append_update(path: Path, values: dict) -> str:
+    """Append one line to the log (creating it with its header), durably; return the line written.
+
+    Call it under ``log_lock``. The line is appended in one write, then flushed and fsynced
+    (and the folder too when the log is new), so an acknowledged update survives a crash.
+    """
+    line = format_log_line(values)
+    data = line.encode("utf-8")
+    size = path.stat().st_size if path.exists() else 0
+    if not size:
+        data = format_log_line({c: c for c in LOG_COLUMNS}).encode("utf-8") + data
+    else:
+        with path.open("rb") as f:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                data = b"\n" + data
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if not size:
+        fsync_dir(path.parent)
     return line
 
 

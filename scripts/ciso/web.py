@@ -61,3 +61,28 @@ async def error_response(datasette, request, status: int, message, title: str | 
         return Response.json(info, status=status, headers=headers)
     html = await datasette.render_template([f"{status}.html", "error.html"], info, request=request)
     return Response.html(html, status=status, headers=headers)
+
+
+STAFF_DATABASE_MESSAGE = (
+    "{path} est la base interne de l'équipe (marquée par « ciso build --interne ») : le site public "
+    "refuse de la servir. Servez-la avec « ciso serve --interne » et reconstruisez la base publique "
+    "avec « ciso build »."
+)
+
+
+def staff_databases(datasette) -> list[str]:
+    """Files served by this Datasette that carry the staff mark (see load.STAFF_APPLICATION_ID)."""
+    from .load import is_staff_database
+
+    return [db.path for db in datasette.databases.values() if db.path and is_staff_database(db.path)]
+
+
+def refuse_staff_databases(datasette) -> None:
+    """On the public site, stop at startup if a database is the staff one (a French message, no traceback)."""
+    from .problems import Erreur
+
+    if is_staff_site(datasette):
+        return
+    found = staff_databases(datasette)
+    if found:
+        raise Erreur(STAFF_DATABASE_MESSAGE.format(path=found[0]))
