@@ -113,6 +113,17 @@ def site_process(args: list[str], port: int, env: dict | None = None, log: Path 
 
 
 @contextmanager
+def own_site(db: Path, directory: Path):
+    """A public site of the test's own on ``db`` (its memory and its log, ``process.log``, are
+    the test's to read)."""
+    log = directory / "serveur.log"
+    port = free_port()
+    with site_process(site_args(db, port, export_dir=db.parent / "export"), port, log=log) as process:
+        process.log = log
+        yield process
+
+
+@contextmanager
 def site_serving(args: list[str], port: int, env: dict | None = None):
     """Like ``site_process``, yielding only the URL."""
     with site_process(args, port, env) as process:

@@ -14,7 +14,7 @@ import time
 import httpx
 import pytest
 from ciso.site import ROOT
-from conftest import free_port, site_args, site_process
+from conftest import own_site
 
 spec = importlib.util.spec_from_file_location("ciso_limits", ROOT / "plugins" / "limits.py")
 limits = importlib.util.module_from_spec(spec)
@@ -52,10 +52,7 @@ def peak_memory_kb(pid: int) -> int:
 @pytest.fixture(scope="module")
 def attacked(built, tmp_path_factory):
     """A fresh server (so its peak memory is ours to read) and its log."""
-    log = tmp_path_factory.mktemp("limits") / "serveur.log"
-    port = free_port()
-    with site_process(site_args(built, port, export_dir=built.parent / "export"), port, log=log) as process:
-        process.log = log
+    with own_site(built, tmp_path_factory.mktemp("limits")) as process:
         yield process
 
 

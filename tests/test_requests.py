@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 from ciso.site import ROOT
-from conftest import free_port, site_args, site_process
+from conftest import own_site
 
 PAGES = [
     "/",
@@ -53,10 +53,7 @@ VALUES = [
 
 @pytest.fixture(scope="module")
 def site(built, tmp_path_factory):
-    log = tmp_path_factory.mktemp("requests") / "serveur.log"
-    port = free_port()
-    with site_process(site_args(built, port, export_dir=built.parent / "export"), port, log=log) as process:
-        process.log = log
+    with own_site(built, tmp_path_factory.mktemp("requests")) as process:
         with httpx.Client(base_url=process.url, timeout=30) as client:
             client.process = process
             yield client
