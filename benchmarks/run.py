@@ -83,7 +83,7 @@ HINTS = {
     "tout le corpus",
 }
 
-# The SQL the custom pages run (plugins/progress.py), timed directly on each database.
+# The SQL the custom pages run (plugins/progress_pages.py), timed directly on each database.
 PAGE_SQL = [
     ("/-/progres", "select * from avancement_plans order by plan_id desc"),
     ("/-/progres", "select * from avancement_objectifs order by ordre"),
@@ -644,7 +644,9 @@ def report(
     if sql:
         w("## Requêtes SQL des pages du projet")
         w("")
-        w("Les requêtes que `plugins/progress.py` exécute, chronométrées directement dans SQLite (médiane de 5, ms),")
+        w(
+            "Les requêtes que `plugins/progress_pages.py` exécute, chronométrées directement dans SQLite (médiane de 5, ms),"
+        )
         w("comparées à deux requêtes de la page de table simple : ses 50 premières lignes et l'une de ses facettes.")
         w("")
         factors = sorted(sql)

@@ -24,9 +24,9 @@ from markupsafe import Markup
 
 # Datasette awaits every handle_exception hook, so its default one would still run after ours:
 # printing a rich traceback for every 404, and failing when called outside an ``except`` block.
-# This plugin handles every case the default does, so the default is retired.
-if pm.has_plugin("datasette.handle_exception"):
-    pm.unregister(name="datasette.handle_exception")
+# This plugin handles every case the default does, so the default is retired: blocked, since
+# entry-point plugins (this one) are loaded before Datasette registers its default ones.
+pm.set_blocked("datasette.handle_exception")
 
 JSON_ERROR_LIMIT = 1_000_000  # bytes of a JSON error answer we translate (they are small)
 

@@ -140,19 +140,24 @@ def bound(conn) -> None:
         conn.create_function(name, -1, plain_printf)
     conn.set_authorizer(authorizer)
     conn.row_factory = counting_row
+    quiet_refusals()
 
 
-def quiet_refusals(hook):
-    """Datasette prints the traceback of every failed SQL function; ours are expected refusals."""
+def quiet_refusals() -> None:
+    """Datasette prints the traceback of every failed SQL function; ours are expected refusals.
+
+    Installed when a connection is prepared (this module is imported as early as Datasette's
+    plugins are, before whatever else may set the hook), around the hook in place then."""
+    hook = sys.unraisablehook
+    if getattr(hook, "quiet_refusals", False):
+        return
 
     def unraisable(info):
         if not isinstance(info.exc_value, Refused):
             hook(info)
 
-    return unraisable
-
-
-sys.unraisablehook = quiet_refusals(sys.unraisablehook)
+    unraisable.quiet_refusals = True
+    sys.unraisablehook = unraisable
 
 
 @hookimpl

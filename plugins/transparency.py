@@ -13,7 +13,7 @@ from ciso.iati import ENV_IDENTIFIER, ENV_SITE, PLACEHOLDER_IDENTIFIER, PLACEHOL
 from ciso.iati import FILE_NAME as IATI_FILE
 from ciso.schema import TABLES
 from ciso.site import DOWNLOADS
-from ciso.web import check_visible, json_for_script
+from ciso.web import check_visible, downloads_dir, json_for_script, static_url
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
@@ -46,7 +46,7 @@ def map_spec(datasette, countries: list[dict]) -> dict:
         for c in countries
     ]
     topo = {
-        "url": datasette.urls.path("/static/vendor/countries-110m.json"),
+        "url": static_url(datasette, "vendor/countries-110m.json"),
         "format": {"type": "topojson", "feature": "countries"},
     }
     return {
@@ -260,13 +260,6 @@ async def iati_section(datasette, db) -> dict:
         "provisoire": {"identifiant": PLACEHOLDER_IDENTIFIER, "adresse": PLACEHOLDER_SITE},
         "variables": {"identifiant": ENV_IDENTIFIER, "adresse": ENV_SITE},
     }
-
-
-def downloads_dir(datasette) -> Path | None:
-    for prefix, path in datasette.static_mounts:
-        if prefix == DOWNLOADS:
-            return Path(path)
-    return None
 
 
 def size_of(path: Path | None) -> int | None:

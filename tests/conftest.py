@@ -76,13 +76,15 @@ def site_args(db: Path, port: int, export_dir: Path | None = None, staff: bool =
 
 
 @contextmanager
-def site_process(args: list[str], port: int, env: dict | None = None, log: Path | None = None):
+def site_process(
+    args: list[str], port: int, env: dict | None = None, log: Path | None = None, module: str = "ciso.server"
+):
     """``python -m ciso.server`` run with these arguments (from ``site_args``); yields the process,
     with its ``url``, once it answers (any status: the staff site answers 403); stops it at the end.
-    Its stderr (the server's log) goes to ``log`` when given."""
+    Its stderr (the server's log) goes to ``log`` when given. ``module="datasette"`` runs Datasette's own CLI."""
     errors = log.open("wb") if log else subprocess.PIPE
     process = subprocess.Popen(
-        [sys.executable, "-m", "ciso.server", *args],
+        [sys.executable, "-m", module, *args],
         stdout=subprocess.DEVNULL,
         stderr=errors,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},

@@ -7,18 +7,13 @@ read from /proc; the unit tests check each limit on a connection prepared like D
 from __future__ import annotations
 
 import concurrent.futures
-import importlib.util
 import sqlite3
 import time
 
 import httpx
 import pytest
-from ciso.site import ROOT
+from ciso_site import limits
 from conftest import own_site
-
-spec = importlib.util.spec_from_file_location("ciso_limits", ROOT / "plugins" / "limits.py")
-limits = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(limits)
 
 ROWS = "with recursive r(i) as (select 1 union all select i + 1 from r where i < {n}) "
 # Each builds far more than the site allows from a query of a few dozen characters.

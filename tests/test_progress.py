@@ -136,7 +136,10 @@ async def test_progress_page_numbers_equal_the_views(ds, built):
     assert "<strong>62</strong> éléments suivis" in html
     assert "aucune mise à jour publiée depuis le plan" in html
     assert 'role="img" aria-label="15 éléments : 13 prévus, 1 en cours, 1 reporté"' in html
-    assert 'data-vega-spec="spec-2020-2021"' in html and "/static/vendor/vega-lite.min.js" in html
+    assert (
+        'data-vega-spec="spec-2020-2021"' in html
+        and "/-/static-plugins/ciso-donnees/vendor/vega-lite.min.js?v=" in html
+    )
 
 
 @pytest.mark.asyncio

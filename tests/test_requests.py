@@ -109,7 +109,9 @@ def test_bad_parameters_get_a_french_400(site, path, message):
 
 
 @pytest.mark.parametrize("method", ["TRACE", "PUT", "DELETE", "PATCH", "CONNECT", "PROPFIND", "POST", "BREW"])
-@pytest.mark.parametrize("path", ["/", "/ciso", "/ciso/activites", "/-/progres", "/static/ciso.css", "/-/login"])
+@pytest.mark.parametrize(
+    "path", ["/", "/ciso", "/ciso/activites", "/-/progres", "/-/static-plugins/ciso-donnees/ciso.css", "/-/login"]
+)
 def test_other_methods_get_a_french_405(site, method, path):
     response = site.request(method, path)
     assert response.status_code == 405
@@ -144,7 +146,7 @@ def test_no_server_name_and_no_path_in_any_answer(site, built):
         "/-/settings.json",
         "/-/plugins.json",
         "/-/threads.json",
-        "/static/nope.css",
+        "/-/static-plugins/ciso-donnees/nope.css",
         "/telechargements/nope.csv",
         "/telechargements/datapackage.json",
     ]

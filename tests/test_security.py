@@ -80,7 +80,7 @@ KINDS = [
     ("/-/progres.json", "application/json"),
     ("/nulle-part", "text/html"),
     ("/ciso/nulle-part.json", "application/json"),
-    ("/static/ciso.css", "text/css"),
+    ("/-/static-plugins/ciso-donnees/ciso.css", "text/css"),
     ("/telechargements/csv/activites.csv", "text/csv"),
 ]
 
@@ -135,7 +135,7 @@ async def test_unsafe_eval_only_on_datasette_chart_pages(public):
         "/ciso/activites.json",
         "/ciso/activites.csv",
         "/ciso.json?sql=select+1",
-        "/static/ciso.css",
+        "/-/static-plugins/ciso-donnees/ciso.css",
         "/telechargements/csv/activites.csv",
     ):
         assert "'unsafe-eval'" not in await script_src(path), path
@@ -165,7 +165,7 @@ async def test_no_inline_script_or_style_and_no_nonce(public):
 @pytest.mark.asyncio(loop_scope="session")
 async def test_static_files_are_cached_for_long(public):
     html = (await public.client.get("/-/progres")).text
-    versioned = re.search(r'src="(/static/vendor/vega\.min\.js\?v=[0-9a-f]+)"', html)[1]
+    versioned = re.search(r'src="(/-/static-plugins/ciso-donnees/vendor/vega\.min\.js\?v=[0-9a-f]+)"', html)[1]
     response = await public.client.get(versioned)
     assert response.status_code == 200
     assert response.headers["cache-control"] == "public, max-age=31536000, immutable"

@@ -16,7 +16,7 @@ import pytest_asyncio
 from ciso.build import build
 from ciso.cli import cli
 from ciso.load import STAFF_APPLICATION_ID, is_staff_database
-from ciso.site import PASSWORD_ENV, ROOT, datasette_kwargs
+from ciso.site import PASSWORD_ENV, datasette_kwargs
 from click.testing import CliRunner
 from conftest import DATA, FIXTURES, free_port
 from datasette.app import Datasette
@@ -156,8 +156,6 @@ def test_datasette_serve_with_our_plugins_refuses_a_staff_database(databases):
             "serve",
             "-i",
             str(databases["staff"]),
-            "--plugins-dir",
-            str(ROOT / "plugins"),
         ]
         + ["--port", str(free_port()), "--get", "/ciso.db"],
         capture_output=True,

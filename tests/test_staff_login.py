@@ -134,7 +134,7 @@ def sessions_db(staff_db):
 
 
 def plugin():
-    return next(p for p in pm.get_plugins() if getattr(p, "__name__", "") == "staff_login.py")
+    return pm.get_plugin("ciso_staff_login")  # its entry point's name (pyproject.toml)
 
 
 # --- the cookie ------------------------------------------------------------------------------

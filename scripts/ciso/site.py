@@ -7,7 +7,17 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(os.environ.get("CISO_ROOT") or Path(__file__).resolve().parents[2])
+
+def project_root() -> Path:
+    """Where metadata.yml and data/ are: ``CISO_ROOT``, else the source tree this package runs
+    from (an editable install), else the current folder (installed from a wheel, as in the image)."""
+    if os.environ.get("CISO_ROOT"):
+        return Path(os.environ["CISO_ROOT"])
+    tree = Path(__file__).resolve().parents[2]
+    return tree if (tree / "metadata.yml").is_file() else Path.cwd()
+
+
+ROOT = project_root()
 
 SETTINGS = {
     "default_page_size": 50,
@@ -48,55 +58,33 @@ def staff_metadata(root: Path = ROOT) -> dict:
     return merge(load_metadata(root), extra)
 
 
-DOWNLOADS = "telechargements"  # URL prefix of the export directory
+DOWNLOADS = "telechargements"  # URL prefix of the export directory (plugins/downloads.py)
 
 
 def datasette_kwargs(root: Path = ROOT, export_dir: Path | None = None, staff: bool = False) -> dict:
-    """Keyword arguments for ``datasette.app.Datasette`` (used by the tests)."""
-    mounts = [("static", str(root / "static"))]
+    """Keyword arguments for ``datasette.app.Datasette`` (the runner and the tests).
+
+    The plugins, their templates and static files come with the installed package (entry points,
+    see plugins/__init__.py), so none is passed here. The downloads are ``export/`` beside the
+    database, unless ``export_dir`` names another folder."""
+    from .web import DOWNLOADS_SETTING, PLUGIN
+
+    metadata = staff_metadata(root) if staff else load_metadata(root)
     if export_dir is not None:
-        mounts.append((DOWNLOADS, str(export_dir)))
+        metadata = merge(metadata, {"plugins": {PLUGIN: {DOWNLOADS_SETTING: str(Path(export_dir).resolve())}}})
     return {
         "secret": os.environ.get(SECRET_ENV) or None,  # as ``datasette serve`` does (else random per process)
-        "metadata": staff_metadata(root) if staff else load_metadata(root),
-        "plugins_dir": str(root / "plugins"),
-        "template_dir": str(root / "templates"),
-        "static_mounts": mounts,
+        "metadata": metadata,
         "settings": dict(SETTINGS),
     }
 
 
-def serve_args(
-    db_path: Path,
-    host: str,
-    port: int,
-    root: Path = ROOT,
-    inspect_file: Path | None = None,
-    export_dir: Path | None = None,
-    metadata_file: Path | None = None,
-) -> list[str]:
-    """Arguments for ``datasette serve`` with the project's options (never ``--crossdb``)."""
-    args = [
-        "serve",
-        "-i",
-        str(db_path),
-        "--metadata",
-        str(metadata_file or root / "metadata.yml"),
-        "--plugins-dir",
-        str(root / "plugins"),
-        "--template-dir",
-        str(root / "templates"),
-        "--static",
-        f"static:{root / 'static'}",
-        "--host",
-        host,
-        "--port",
-        str(port),
-    ]
+def serve_args(db_path: Path, host: str, port: int, root: Path = ROOT, inspect_file: Path | None = None) -> list[str]:
+    """Arguments for ``datasette serve`` with the project's options (never ``--crossdb``); the
+    plugins and the downloads (export/ beside the database) come with the installed package."""
+    args = ["serve", "-i", str(db_path), "--metadata", str(root / "metadata.yml"), "--host", host, "--port", str(port)]
     if inspect_file is not None:
         args += ["--inspect-file", str(inspect_file)]
-    if export_dir is not None:
-        args += ["--static", f"{DOWNLOADS}:{export_dir}"]
     for key, value in SETTINGS.items():
         if isinstance(value, bool):
             value = "on" if value else "off"

@@ -17,16 +17,49 @@ def is_staff_site(datasette) -> bool:
     return bool((datasette.plugin_config(PLUGIN) or {}).get("interne"))
 
 
+SITE_PACKAGE = "ciso_site"  # plugins/, installed under this name (pyproject.toml)
+DISTRIBUTION = "ciso-donnees"  # Datasette serves the package's static/ at /-/static-plugins/<its name>/
+
+
+def static_dir() -> Path:
+    """The site's static files: ``static/`` at the top of the repository, shipped in ``ciso_site``."""
+    from importlib.resources import files
+
+    return Path(str(files(SITE_PACKAGE) / "static"))
+
+
+@lru_cache(maxsize=1)
+def _distribution_name() -> str:
+    from importlib.metadata import metadata
+
+    return metadata(DISTRIBUTION)["Name"]  # the name Datasette puts in the URL, as the metadata spell it
+
+
 @lru_cache(maxsize=256)
 def _version(path: str, mtime: float) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
 
 
-def static_url(datasette, root: Path, name: str) -> str:
+def static_url(datasette, name: str) -> str:
     """URL of a file of static/, with ``?v=`` the start of its hash, so it can be cached for a year."""
-    path = root / "static" / name
+    path = static_dir() / name
     version = _version(str(path), path.stat().st_mtime) if path.exists() else "0"
-    return datasette.urls.path(f"/static/{name}") + f"?v={version}"
+    return datasette.urls.static_plugins(_distribution_name(), name) + f"?v={version}"
+
+
+DATABASE = "ciso"
+DOWNLOADS_SETTING = "telechargements"  # plugin setting: the export folder, relative to the database's
+
+
+def downloads_dir(datasette) -> Path | None:
+    """The folder whose files are served at /telechargements/: ``export/`` beside the database,
+    unless the ``telechargements`` setting of the ``ciso`` plugin names another (``ciso.server --export``).
+    None when there is no such folder (a database built without downloads, the staff site)."""
+    if DATABASE not in datasette.databases or not datasette.get_database(DATABASE).path:
+        return None
+    configured = (datasette.plugin_config(PLUGIN) or {}).get(DOWNLOADS_SETTING) or "export"
+    folder = Path(datasette.get_database(DATABASE).path).parent / configured
+    return folder if folder.is_dir() else None
 
 
 def json_for_script(value) -> str:

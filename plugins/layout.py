@@ -3,7 +3,6 @@
 from ciso.fr import date_fr, nombre_fr, pourcent_fr
 from ciso.markup import render as render_markup
 from ciso.messages import message_fr
-from ciso.site import ROOT
 from ciso.web import is_staff_site, static_url
 from datasette import hookimpl
 
@@ -31,7 +30,7 @@ def extra_template_vars(datasette, template):
     async def inner():
         return {
             "ciso": await site_info(datasette),
-            "statique": lambda name: static_url(datasette, ROOT, name),
+            "statique": lambda name: static_url(datasette, name),
             "site_interne": is_staff_site(datasette),
             # datasette-vega's 1 MB bundle is only needed where it draws: table and query pages.
             "page_vega": template in ("table.html", "query.html"),
@@ -53,10 +52,10 @@ def prepare_jinja2_environment(env):
 def extra_js_urls(datasette, template):
     # datasette-vega's chart controls, relabelled in French where that plugin draws (tables, queries).
     if template in ("table.html", "query.html"):
-        return [{"url": static_url(datasette, ROOT, "vega-fr.js"), "module": False}]
+        return [{"url": static_url(datasette, "vega-fr.js"), "module": False}]
     return []
 
 
 @hookimpl
 def extra_css_urls(datasette):
-    return [static_url(datasette, ROOT, "ciso.css")]
+    return [static_url(datasette, "ciso.css")]
