@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
 import pytest
 from ciso.cli import cli
 from click.testing import CliRunner
-from conftest import FIXTURES, REAL_PLAN
+from conftest import DATA, FIXTURES, REAL_PLAN
 from test_plan_parser import RULES, line_of
 
 FIXTURE_PLAN = FIXTURES / "plans" / "plan-action-2021-2022.txt"
@@ -227,3 +234,50 @@ def test_linking_is_whole_word_and_accent_insensitive():
     assert m.find("Appui en HAITI et en haïti") == {"HT": "Haïti"}
     assert m.find("le fatalisme, l'exploit") == {}
     assert m.find("avec le FAT; et l'OIT.") == {"fat": "FAT", "oit": "OIT"}
+
+
+def build_in_process(data, db, env):
+    """``ciso build`` in a process of its own (its own hash seed: set orders must not leak into files)."""
+    ciso = Path(sys.executable).with_name("ciso")
+    return subprocess.Popen(
+        [ciso, "build", "--data", data, "--db", db],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_same_sources_and_source_date_epoch_give_the_same_bytes(data_copy, tmp_path):
+    """Reproducible builds: the database and every download are byte-identical, and dated by SOURCE_DATE_EPOCH."""
+    epoch = {"SOURCE_DATE_EPOCH": "1700000000"}  # 2023-11-14T22:13:20Z
+    first = build_in_process(DATA, tmp_path / "a" / "ciso.db", epoch)
+    second = build_in_process(data_copy, tmp_path / "b" / "ciso.db", {**epoch, "PYTHONHASHSEED": "1"})
+    assert first.wait(timeout=300) == 0 and second.wait(timeout=300) == 0, first.stderr.read() + second.stderr.read()
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert (a / "ciso.db").read_bytes() == (b / "ciso.db").read_bytes()
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert len(files) > 10
+    for name in files:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    when = "2023-11-14T22:13:20+00:00"
+    assert rows(a / "ciso.db", "select valeur from construction where cle = 'date'") == [{"valeur": when}]
+    assert json.loads((a / "export" / "datapackage.json").read_text("utf-8"))["created"] == when
+    assert f'generated-datetime="{when}"' in (a / "export" / "iati-activities.xml").read_text("utf-8")
+    assert {e.date_time for e in zipfile.ZipFile(a / "export" / "ciso-donnees.zip").infolist()} == {
+        (2023, 11, 14, 22, 13, 20)
+    }
+
+
+def test_a_bad_source_date_epoch_is_refused_and_nothing_is_written(tmp_path):
+    build = build_in_process(DATA, tmp_path / "ciso.db", {"SOURCE_DATE_EPOCH": "hier"})
+    assert build.wait(timeout=120) == 1
+    assert "SOURCE_DATE_EPOCH" in build.stderr.read().decode() and not (tmp_path / "ciso.db").exists()
+
+
+def test_the_build_time_is_now_without_source_date_epoch():
+    from ciso.build import build_time
+
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    assert before <= build_time({}) <= dt.datetime.now(dt.UTC)
+    assert build_time({"SOURCE_DATE_EPOCH": "0"}) == dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,22 @@ Progress = Callable[[Iterable, str], Iterable]
 
 def no_progress(items: Iterable, label: str) -> Iterable:
     return items
+
+
+EPOCH_ENV = "SOURCE_DATE_EPOCH"
+
+
+def build_time(environ=None) -> dt.datetime:
+    """When the build happens, in UTC to the second: ``SOURCE_DATE_EPOCH`` when set (reproducible
+    builds: the same sources give the same bytes, https://reproducible-builds.org/specs/source-date-epoch/),
+    else now. The construction date, the downloads' dates and the build's "today" all come from it."""
+    value = (os.environ if environ is None else environ).get(EPOCH_ENV, "").strip()
+    if not value:
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    if not (value.isascii() and value.isdigit()):
+        message = f"« {value[:40]} » n'est pas un nombre de secondes depuis 1970 (par exemple : $(git log -1 --format=%ct))"
+        raise SourceError([Problem(f"variable d'environnement {EPOCH_ENV}", 0, message)])
+    return dt.datetime.fromtimestamp(int(value), dt.UTC)
 
 
 @dataclass
@@ -99,7 +116,7 @@ def read_corpus(
     With ``private``, the staff-only material of ``data/interne/`` is added (never otherwise read).
     """
     data_dir = Path(data_dir)
-    today = today or dt.date.today()
+    today = today or build_time().date()
     corpus = Corpus(data_dir, private=private)
     if not data_dir.is_dir():
         corpus.problems.append(Problem(str(data_dir), 0, "dossier de données introuvable : vérifiez --data"))
@@ -190,8 +207,6 @@ def build(
     removed and the previous database stays as it was. A build that was killed cannot clean
     up: the next one removes what it left (see staging.py).
     """
-    import os
-
     from .export import export
     from .load import write_database
     from .site import load_metadata

@@ -30,6 +30,7 @@ import zipfile
 from pathlib import Path
 
 from . import __version__
+from .build import build_time
 from .iati import FILE_NAME as IATI_FILE
 from .iati import IatiError, export_xml
 from .schema import INT, TABLES
@@ -191,7 +192,7 @@ def descriptor(conn, metadata: dict, hashes: dict[str, tuple[str, int]], tables)
             "Chaque ligne cite le fichier source et la ligne du plan d'où elle vient."
         ),
         "version": __version__,
-        "created": built.get("date") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "created": built.get("date") or build_time().isoformat(timespec="seconds"),
         "licenses": [
             {
                 "name": "CC-BY-4.0",
@@ -219,6 +220,19 @@ def validate_package(path: Path) -> list[str]:
     for task in report.tasks:
         messages.extend(f"{task.name}: {e.message}" for e in task.errors)
     return messages
+
+
+def zip_time(built: str) -> tuple[int, ...]:
+    """The zip entries' date: the build's (not the files' times), so the same build gives the same bytes."""
+    when = dt.datetime.fromisoformat(built).astimezone(dt.UTC)
+    return max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0))  # the earliest date a zip can hold
+
+
+def add_to_zip(bundle: zipfile.ZipFile, path: Path, name: str, when: tuple[int, ...]) -> None:
+    entry = zipfile.ZipInfo(name, date_time=when)
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.external_attr = 0o644 << 16  # rw-r--r--, whatever the umask of the build
+    bundle.writestr(entry, path.read_bytes())
 
 
 def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
@@ -264,10 +278,11 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
         errors = validate_package(tmp / "datapackage.json")
         if errors:
             raise ExportError("le paquet de données est invalide : " + " ; ".join(errors[:10]))
-        with zipfile.ZipFile(tmp / BUNDLE, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-            bundle.write(tmp / "datapackage.json", "datapackage.json")
+        when = zip_time(package["created"])
+        with zipfile.ZipFile(tmp / BUNDLE, "w") as bundle:
+            add_to_zip(bundle, tmp / "datapackage.json", "datapackage.json", when)
             for table in tables:
-                bundle.write(tmp / "csv" / f"{table.name}.csv", f"csv/{table.name}.csv")
+                add_to_zip(bundle, tmp / "csv" / f"{table.name}.csv", f"csv/{table.name}.csv", when)
         if out_dir.exists():
             old = staging_path(out_dir, "old")
             os.replace(out_dir, old)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import sqlite_utils
 
 from . import __version__
+from .build import build_time
 from .schema import FTS_TOKENIZE, PRIVATE_TABLES, TABLES
 from .staging import checkpoint, remove_staged_database
 from .views import VIEWS
@@ -87,7 +87,7 @@ def _write(path: Path, corpus, fingerprint: str, progress) -> None:
     try:
         tables = dict(corpus.tables)
         tables["construction"] = [
-            {"cle": "date", "valeur": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
+            {"cle": "date", "valeur": build_time().isoformat(timespec="seconds")},
             {"cle": "empreinte", "valeur": fingerprint},
             {"cle": "version", "valeur": __version__},
         ]
