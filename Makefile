@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8001
 
-.PHONY: setup build check serve test lint format bench chromium clean
+.PHONY: setup build check serve test lint format bench chromium container-tools clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,19 @@ chromium:
 	  fi; \
 	fi
 
-test: setup chromium
+# The container test builds and runs the Dockerfile with Debian's podman (../shared/CONTAINERS.md).
+container-tools:
+	@if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1 || ! command -v mmdebstrap >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's podman, runc and mmdebstrap for the container test…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc mmdebstrap >/dev/null; \
+	  else \
+	    echo "ERROR: the container test needs podman, runc and mmdebstrap. Run: sudo apt-get install podman runc mmdebstrap" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test: setup chromium container-tools
 	$(BIN)/python -m pytest
 
 lint: setup
