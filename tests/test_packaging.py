@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from ciso.site import ROOT, datasette_kwargs
+from ciso.site import HTTPS_ENV, ROOT, datasette_kwargs
 from ciso.web import static_dir
 from ciso_site.downloads import download_file
 from conftest import free_port, site_process
@@ -50,6 +50,16 @@ def test_the_wheel_ships_every_template_and_static_file(tmp_path):
 def test_the_site_options_carry_no_folder_of_plugins_templates_or_static_files(tmp_path):
     kwargs = datasette_kwargs(export_dir=tmp_path)
     assert not {"plugins_dir", "template_dir", "static_mounts"} & set(kwargs)
+
+
+@pytest.mark.asyncio
+async def test_force_https_urls_from_the_environment(built, monkeypatch):
+    """Behind a proxy that ends TLS (Cloud Run, Fly, nginx), absolute links must say https."""
+    monkeypatch.setenv(HTTPS_ENV, "1")
+    datasette = Datasette(immutables=[str(built)], **datasette_kwargs())
+    assert 'href="https://localhost/.json"' in (await datasette.client.get("/")).text
+    monkeypatch.delenv(HTTPS_ENV)
+    assert "force_https_urls" not in datasette_kwargs()["settings"]
 
 
 @pytest.mark.asyncio

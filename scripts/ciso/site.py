@@ -35,6 +35,7 @@ STAFF_DIR = "interne"  # the staff database and its metadata, never opened by th
 PASSWORD_ENV = "CISO_MOT_DE_PASSE_HASH"
 SECRET_ENV = "DATASETTE_SECRET"  # signs the staff session cookies: kept across restarts, sessions survive them
 SECRET_MIN_LENGTH = 32
+HTTPS_ENV = "CISO_FORCE_HTTPS_URLS"  # "1" behind a proxy that ends TLS: Datasette writes https:// URLs
 
 
 def load_metadata(root: Path = ROOT) -> dict:
@@ -72,10 +73,13 @@ def datasette_kwargs(root: Path = ROOT, export_dir: Path | None = None, staff: b
     metadata = staff_metadata(root) if staff else load_metadata(root)
     if export_dir is not None:
         metadata = merge(metadata, {"plugins": {PLUGIN: {DOWNLOADS_SETTING: str(Path(export_dir).resolve())}}})
+    settings = dict(SETTINGS)
+    if os.environ.get(HTTPS_ENV, "").strip().lower() in ("1", "on", "true"):
+        settings["force_https_urls"] = True
     return {
         "secret": os.environ.get(SECRET_ENV) or None,  # as ``datasette serve`` does (else random per process)
         "metadata": metadata,
-        "settings": dict(SETTINGS),
+        "settings": settings,
     }
 
 
