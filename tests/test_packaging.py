@@ -9,12 +9,14 @@ import re
 import sqlite3
 import subprocess
 import sys
+import tomllib
 import zipfile
 from importlib.metadata import distribution
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from ciso.site import HTTPS_ENV, ROOT, datasette_kwargs
 from ciso.web import static_dir
 from ciso_site.downloads import download_file
@@ -173,3 +175,29 @@ def test_plain_datasette_serve_shows_the_whole_site(built, tmp_path):
         ]:
             status, body = raw_get(process.url, path)
             assert status == 404 and b"SQLite format" not in body, path
+
+
+def test_the_workflow_tests_then_deploys_each_target_only_with_its_secrets():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text("utf-8"))
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert triggers["push"]["branches"] == ["main"]
+    test, deploy = workflow["jobs"]["test"], workflow["jobs"]["deploy"]
+    assert any("make test" in step.get("run", "") for step in test["steps"])
+    assert deploy["needs"] == "test"
+    for target, secret in (("Cloud Run", "GCP_SA_KEY"), ("Fly", "FLY_API_TOKEN")):
+        assert deploy["env"][secret] == f"${{{{ secrets.{secret} }}}}"
+        steps = [step for step in deploy["steps"] if step.get("name", "").startswith(f"{target}:")]
+        skipped = [step for step in steps if step["name"].endswith("skipped?")]
+        assert len(skipped) == 1 and f"env.{secret} == ''" in skipped[0]["if"]
+        assert all(f"env.{secret} != ''" in step["if"] for step in steps if step not in skipped), target
+        assert any("SOURCE_DATE_EPOCH" in step.get("run", "") for step in steps), target
+        assert any("/-/sante" in step.get("run", "") for step in steps), target
+
+
+def test_fly_serves_the_image_port_and_checks_its_health():
+    fly = tomllib.loads((ROOT / "fly.toml").read_text("utf-8"))
+    dockerfile = (ROOT / "Dockerfile").read_text("utf-8")
+    port = re.search(r"^EXPOSE (\d+)$", dockerfile, re.M)[1]
+    assert str(fly["http_service"]["internal_port"]) == fly["env"]["PORT"] == port
+    assert f"PORT={port}" in dockerfile and "HEALTHCHECK" in dockerfile
+    assert [check["path"] for check in fly["http_service"]["checks"]] == ["/-/sante"]
