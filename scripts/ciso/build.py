@@ -48,7 +48,9 @@ def build_time(environ=None) -> dt.datetime:
     if not value:
         return dt.datetime.now(dt.UTC).replace(microsecond=0)
     if not (value.isascii() and value.isdigit()):
-        message = f"« {value[:40]} » n'est pas un nombre de secondes depuis 1970 (par exemple : $(git log -1 --format=%ct))"
+        message = (
+            f"« {value[:40]} » n'est pas un nombre de secondes depuis 1970 (par exemple : $(git log -1 --format=%ct))"
+        )
         raise SourceError([Problem(f"variable d'environnement {EPOCH_ENV}", 0, message)])
     return dt.datetime.fromtimestamp(int(value), dt.UTC)
 
