@@ -61,14 +61,19 @@ def source_files(data_dir: Path) -> list[Path]:
 
 
 def code_fingerprint() -> str:
+    """The build code, and metadata.yml, whose descriptions go into the downloads (datapackage.json)."""
+    from .site import ROOT
+
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.read_bytes())
+    for path in [*sorted(Path(__file__).parent.glob("*.py")), ROOT / "metadata.yml"]:
+        if path.exists():
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
 def fingerprint(data_dir: Path, private: bool = False) -> str:
-    """Changes whenever a source file (staff-only ones too, if ``private``) or the build code changes."""
+    """Changes whenever a source file (staff-only ones too, if ``private``), the build code or
+    metadata.yml changes."""
     digest = hashlib.sha256(code_fingerprint().encode())
     digest.update(environment_fingerprint().encode())  # IATI settings the environment overrides
     files = source_files(data_dir)
