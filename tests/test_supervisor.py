@@ -146,7 +146,7 @@ def test_a_database_rebuilt_elsewhere_is_put_in_service(site_copy):
             for _ in range(2):  # twice: the second worker is replaced as well as the first
                 services = log.read_text(encoding="utf-8").count("base en service")
                 build(site_copy / "data", site_copy / "ciso.db", export_dir=site_copy / "export")
-                wait_for(lambda: log.read_text(encoding="utf-8").count("base en service") > services, 10)
+                wait_for(lambda n=services: log.read_text(encoding="utf-8").count("base en service") > n, 10)
             time.sleep(1)
         assert loop.failures == [] and loop.count > 20, (loop.failures[:5], loop.count)
         assert httpx.get(url + "/-/progres.json", timeout=10).json() == before

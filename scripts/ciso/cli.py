@@ -259,7 +259,9 @@ def serve(data_dir: Path, db_path: Path, export_dir: Path, interne: bool, host: 
     try:
         sock = listening_socket(host, port)
     except OSError as e:
-        raise Erreur(f"impossible d'écouter sur {host}:{port} ({e.strerror}) : un autre site y tourne-t-il déjà ?")
+        raise Erreur(
+            f"impossible d'écouter sur {host}:{port} ({e.strerror}) : un autre site y tourne-t-il déjà ?"
+        ) from None
     worker_args = ["--interne"] if interne else (["--export", str(export_dir)] if export_dir else [])
     rebuild = Rebuilder(data_dir, db_path, export_dir, interne) if rebuilds else None
     click.echo(f"Site servi sur http://{host}:{port}/", err=True)
