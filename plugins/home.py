@@ -37,7 +37,7 @@ async def home_data(datasette) -> dict:
     if {"passages", "plans"} <= existing:
         row = (
             await db.execute(
-                "select texte, plan_id, ligne_debut from passages "
+                "select texte, texte_markup, plan_id, ligne_debut from passages "
                 "where plan_id = (select max(id) from plans) and type = :type order by ligne_debut limit 1",
                 {"type": "paragraphe"},
             )

@@ -126,7 +126,7 @@ async def transparency_page(datasette, request):
         r["id"]: r
         for r in await rows(
             db,
-            """select id, numero, titre, plan_id, objectif_id from actions where id in (
+            """select id, numero, titre, titre_markup, plan_id, objectif_id from actions where id in (
                 select action_id from positions_actions union select action_id from financements_actions
                 union select action_id from partenariats_actions)""",
         )

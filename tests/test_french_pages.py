@@ -126,7 +126,7 @@ async def test_database_page(ds, built):
     for table in ("activites", "plans", "objectifs"):
         assert f"<p>{lignes(count(built, table))}</p>" in page, table
     assert re.search(r"\.\.\. et <a [^>]*>\d+ tables? masquées?</a>", page)
-    assert re.search(r"Télécharger la base SQLite : <a [^>]*>ciso\.db</a> <em>\d+,\d Ko</em>", page)
+    assert re.search(r"Télécharger la base SQLite : <a [^>]*>ciso\.db</a> <em>\d+,\d [KM]o</em>", page)
 
 
 @pytest.mark.asyncio

@@ -104,7 +104,7 @@ def test_every_curated_statement_points_at_its_line(built):
     lines = REAL_PLAN.read_text(encoding="utf-8").split("\n")
     for table in ("financements", "partenariats", "positions", "equipe", "instances"):
         for row in query(built, f"select * from {table}"):
-            assert row["citation"] in lines[row["ligne"] - 1], (table, row["id"])
+            assert row["citation_markup"] in lines[row["ligne"] - 1], (table, row["id"])
     for row in query(built, "select * from positions where cible_citation is not null"):
         assert row["cible_citation"] in lines[row["cible_citation_ligne"] - 1]
 

@@ -23,7 +23,7 @@ from .progress import (
     read_plan_statuses,
     read_private_notes,
 )
-from .records import link_rows, plan_rows
+from .records import link_rows, plan_rows, split_markup
 from .reference import SPECS, load_reference
 from .validate import validate_plans
 
@@ -161,6 +161,7 @@ def read_corpus(
             corpus.sources.append(_source_row(path, data_dir, "interne" if "interne" in path.parts else "suivi"))
     tables["parametres_iati"] = iati_settings
     tables["sources"] = corpus.sources
+    split_markup(tables)
     corpus.tables = tables
     return corpus
 

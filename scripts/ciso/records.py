@@ -8,8 +8,9 @@ order: objective ``2020-2021-1``, action ``2020-2021-1-4``, activity
 from __future__ import annotations
 
 from .linking import Matcher
+from .markup import split
 from .plan import Plan
-from .schema import LINK_TABLES
+from .schema import LINK_TABLES, MARKUP
 
 ORDER_STEP = 1_000_000  # ordre = start year * ORDER_STEP + line: plans in order, lines in order
 
@@ -152,3 +153,9 @@ def link_rows(
                 ids.update(activity[column])
             action[column] = sorted(ids)
     return links
+
+
+def split_markup(tables: dict[str, list[dict]]) -> None:
+    """Store the plans' words as plain text, markup kept in ``*_markup`` columns (schema.MARKUP)."""
+    for name, columns in MARKUP.items():
+        split(tables.get(name, []), columns)

@@ -22,6 +22,14 @@ class Table:
 
 
 CITED = {"plan_id": TEXT, "ligne": INT, "citation": TEXT, "source": TEXT, "note": TEXT}
+# Columns holding a plan's own words besides the citations (see ``with_markup`` below).
+PLAN_TEXT = {
+    "objectifs": ("titre", "titre_annonce", "description"),
+    "actions": ("titre", "description"),
+    "activites": ("texte",),
+    "passages": ("texte",),
+    "lignes": ("texte",),
+}
 LINKS = {"organisations": TEXT, "pays": TEXT, "instruments": TEXT, "themes": TEXT}
 
 TABLES: tuple[Table, ...] = (
@@ -339,6 +347,33 @@ TABLES: tuple[Table, ...] = (
     ),
     Table("construction", {"cle": TEXT, "valeur": TEXT}, pk="cle"),
 )
+
+
+
+def markup_columns(table: Table) -> tuple[str, ...]:
+    """Columns of ``table`` that carry a plan's words: the plan texts and every quotation."""
+    return tuple(
+        c for c in table.columns if c in PLAN_TEXT.get(table.name, ()) or c == "citation" or c.endswith("_citation")
+    )
+
+
+def with_markup(table: Table) -> Table:
+    """The plans' words are stored as plain text (no ``*italique*``, ``45^e``, ``1^{er}``), so that
+    search, CSV, JSON and IATI carry the words only; ``{column}_markup`` keeps the original, markup
+    included, for the pages (and for rebuilding a plan byte for byte from ``lignes.texte_markup``)."""
+    marked = markup_columns(table)
+    if not marked:
+        return table
+    columns = {}
+    for name, kind in table.columns.items():
+        columns[name] = kind
+        if name in marked:
+            columns[f"{name}_markup"] = kind
+    return Table(table.name, columns, table.pk, table.foreign_keys, table.fts, table.indexes)
+
+
+TABLES = tuple(with_markup(t) for t in TABLES)
+MARKUP = {t.name: markup_columns(t) for t in TABLES if markup_columns(t)}
 
 # Staff-only tables: created only in the private database (``ciso build --interne``).
 PRIVATE_TABLES: tuple[Table, ...] = (

@@ -52,12 +52,12 @@ choix as (
     ) where n = 1
 )
 select
-    a.id as activite_id, a.plan_id, a.objectif_id, a.action_id, a.numero, a.texte, a.ligne,
+    a.id as activite_id, a.plan_id, a.objectif_id, a.action_id, a.numero, a.texte, a.texte_markup, a.ligne,
     coalesce(s.statut, 'prevu') as statut,
     st.libelle as statut_libelle,
     s.niveau as statut_de,
     (s.id is null) as sans_suivi,
-    s.id as suivi_id, s.source, s.date, s.date_fin, s.avancement, s.citation, s.note, s.preuve,
+    s.id as suivi_id, s.source, s.date, s.date_fin, s.avancement, s.citation, s.citation_markup, s.note, s.preuve,
     s.fichier as suivi_fichier, s.ligne as suivi_ligne,
     a.pays, a.organisations, a.instruments, a.themes,
     a.ordre
@@ -88,7 +88,7 @@ comptes as (
 ),
 calcul as (
     select
-        ac.id as action_id, ac.plan_id, ac.objectif_id, ac.numero, ac.titre, ac.ligne, ac.nb_activites,
+        ac.id as action_id, ac.plan_id, ac.objectif_id, ac.numero, ac.titre, ac.titre_markup, ac.ligne, ac.nb_activites,
         s.id as suivi_id,
         case
             when s.id is not null then s.statut
@@ -119,9 +119,10 @@ calcul as (
     left join comptes c on c.action_id = ac.id
 )
 select
-    calcul.action_id, calcul.plan_id, calcul.objectif_id, calcul.numero, calcul.titre, calcul.ligne,
-    calcul.nb_activites, calcul.statut, st.libelle as statut_libelle, calcul.statut_de, calcul.sans_suivi,
-    calcul.suivi_id, s.source, s.date, s.date_fin, s.avancement, s.citation, s.note, s.preuve,
+    calcul.action_id, calcul.plan_id, calcul.objectif_id, calcul.numero, calcul.titre, calcul.titre_markup,
+    calcul.ligne, calcul.nb_activites, calcul.statut, st.libelle as statut_libelle, calcul.statut_de,
+    calcul.sans_suivi, calcul.suivi_id, s.source, s.date, s.date_fin, s.avancement, s.citation,
+    s.citation_markup, s.note, s.preuve,
     calcul.nb_prevu, calcul.nb_conditionnel, calcul.nb_en_cours, calcul.nb_realise, calcul.nb_reporte,
     calcul.nb_annule, calcul.pays, calcul.organisations, calcul.instruments, calcul.themes, calcul.ordre
 from calcul
@@ -139,7 +140,7 @@ from statut_actions where nb_activites = 0
 """,
     "avancement_objectifs": f"""
 select
-    o.id as objectif_id, o.plan_id, o.numero, o.titre,
+    o.id as objectif_id, o.plan_id, o.numero, o.titre, o.titre_markup,
     {STATUS_COUNTS},
     (select max(s.date) from suivi s where s.objectif_id = o.id and s.source != 'plan')
         as derniere_mise_a_jour,
