@@ -102,7 +102,7 @@ async def transparency_page(datasette, request):
         left join organisations o on o.id = f.organisation_id
         join statuts_financement st on st.id = f.statut
         left join financements r on r.id = f.remplace_par
-        order by case f.statut when 'obtenu' then 1 when 'en_attente' then 2 when 'vise' then 3 else 4 end, f.nom""",
+        order by st.ordre, f.nom""",
     )
     by_status = await rows(db, "select * from financements_par_statut")
     partnerships = await rows(

@@ -18,11 +18,12 @@ from .progress import (
     NOTES_FILE,
     PLAN_STATUS_FILE,
     item_index,
-    order_statements,
     read_log,
     read_plan_statuses,
     read_private_notes,
 )
+from .curation import check_link_fixes, dependencies, link_fixes
+from .readings import check_curated, ordered_statements, rule_statements
 from .records import link_rows, plan_rows, split_markup
 from .reference import SPECS, load_reference
 from .validate import validate_plans
@@ -135,12 +136,19 @@ def read_corpus(
         for name, rows in plan_rows(plan, fichier).items():
             tables[name].extend(rows)
     tables.update(reference.tables)
-    tables.update(link_rows(tables["activites"], tables["actions"], reference.aliases))
+    fixes, problems = link_fixes(data_dir, plans, tables)  # liens.yml: curated additions and exclusions
+    corpus.problems.extend(problems + dependencies(data_dir, plans, tables))
+    relations, matched = {r["id"]: r["relation"] for r in tables["pays"]}, {}
+    tables.update(link_rows(tables["activites"], tables["actions"], reference.aliases, fixes, relations, matched))
+    corpus.problems.extend(check_link_fixes(fixes, matched, data_dir))
 
     items = item_index(tables)
     statuses = {r["id"] for r in reference.tables.get("statuts", [])}
     stated, problems = read_plan_statuses(data_dir / PLAN_STATUS_FILE, plans, items, statuses, data_dir)
     corpus.problems.extend(problems)
+    stated, problems = rule_statements(plans, items, stated, data_dir / PLAN_STATUS_FILE)  # reading rules
+    corpus.problems.extend(problems)
+    corpus.problems.extend(check_curated(data_dir, plans))
     updates, problems = read_log(data_dir / LOG_FILE, plans, items, statuses, today, data_dir)
     corpus.problems.extend(problems)
     suivi_files = [data_dir / PLAN_STATUS_FILE, data_dir / LOG_FILE]
@@ -155,7 +163,7 @@ def read_corpus(
         corpus.problems.extend(problems)
         tables["notes_internes"] = notes
         suivi_files += [data_dir / PRIVATE_LOG_FILE, data_dir / NOTES_FILE]
-    tables["suivi"] = order_statements(stated, updates)
+    tables["suivi"] = ordered_statements(stated, updates)
     for path in suivi_files:
         if path.exists():
             corpus.sources.append(_source_row(path, data_dir, "interne" if "interne" in path.parts else "suivi"))

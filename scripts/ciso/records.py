@@ -128,15 +128,25 @@ def plan_rows(plan: Plan, fichier: str) -> dict[str, list[dict]]:
 
 
 def link_rows(
-    activities: list[dict], actions: list[dict], aliases: dict[str, dict[str, list[str]]]
+    activities: list[dict],
+    actions: list[dict],
+    aliases: dict[str, dict[str, list[str]]],
+    fixes=None,
+    relations: dict[str, str] | None = None,
+    matched: dict | None = None,
 ) -> dict[str, list[dict]]:
     """Link activities to reference entries they name; fill the array columns.
 
-    Activities get the entries named in their own text.  Actions get those
-    named in their title or description plus those of their activities.
-    Mutates the ``activites`` and ``actions`` rows; returns the link rows.
+    Activities get the entries named in their own text, corrected by ``fixes`` (liens.yml, see
+    curation.py): additions, exclusions, and countries only mentioned. A country link is of
+    ``nature`` « travail » when the country is one where CISO works or has partners
+    (``relations``, from pays.yml) and the activity does more than name it; « mention » otherwise.
+    Actions get those named in their title or description plus those of their activities.
+    Mutates the ``activites`` and ``actions`` rows; returns the link rows. ``matched`` receives
+    what the words alone linked, before corrections.
     """
     links: dict[str, list[dict]] = {}
+    relations = relations or {}
     by_action: dict[str, list[dict]] = {}
     for activity in activities:
         by_action.setdefault(activity["action_id"], []).append(activity)
@@ -145,8 +155,24 @@ def link_rows(
         rows = links[table] = []
         for activity in activities:
             found = matcher.find(activity["texte"])
+            if matched is not None:
+                matched[(activity["id"], reference)] = dict(found)
+            added = fixes.added.get((activity["id"], reference), {}) if fixes else {}
+            mentioned = fixes.mentions.get((activity["id"], reference), {}) if fixes else {}
+            for target in fixes.excluded.get((activity["id"], reference), {}) if fixes else ():
+                found.pop(target, None)
+            for target, correction in added.items():
+                found.setdefault(target, correction["citation"])
             activity[column] = sorted(found)
-            rows.extend({"activite_id": activity["id"], key: ref, "terme": term} for ref, term in sorted(found.items()))
+            for ref, term in sorted(found.items()):
+                correction = added.get(ref) or mentioned.get(ref)
+                row = {"activite_id": activity["id"], key: ref, "terme": term}
+                if reference == "pays":
+                    work = relations.get(ref) == "partenaires" and ref not in mentioned
+                    row["nature"] = "travail" if work else "mention"
+                row["origine"] = "ajout" if ref in added else "alias"
+                row["correction_id"] = correction["id"] if correction else None
+                rows.append(row)
         for action in actions:
             ids = set(matcher.find(f"{action['titre']}\n{action['description'] or ''}"))
             for activity in by_action.get(action["id"], []):

@@ -92,6 +92,8 @@ SPECS: tuple[Spec, ...] = (
             Field("id", required=True, pattern=r"^[A-Z]{2}$"),
             Field("code_numerique", required=True, pattern=r"^\d{3}$"),
             Field("nom", required=True),
+            Field("relation", required=True, choices=("partenaires", "siege", "mention")),
+            Field("relation_citation", kind="quote", required=True),
         ),
         citation_required=True,
         aliases=True,
@@ -138,7 +140,12 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "statuts_financement",
         "statuts_financement.yml",
-        (Field("id", required=True, pattern=ID_RE.pattern), Field("libelle", required=True), Field("description")),
+        (
+            Field("id", required=True, pattern=ID_RE.pattern),
+            Field("libelle", required=True),
+            Field("ordre", kind="int", required=True),
+            Field("description"),
+        ),
         cited=False,
     ),
     Spec(
@@ -172,6 +179,7 @@ SPECS: tuple[Spec, ...] = (
             Field("organisation", required=True, ref="organisations", column="organisation_id"),
             Field("role", required=True, ref="roles_partenariat"),
             Field("objet", required=True),
+            Field("condition_citation", kind="quote"),
             Field("actions", kind="list", ref=ACTIONS, link=("partenariats_actions", "partenariat_id", "action_id")),
         ),
         citation_required=True,
@@ -224,6 +232,28 @@ SPECS: tuple[Spec, ...] = (
         ),
         citation_required=True,
         key="instances",
+    ),
+    Spec(
+        "corrections_liens",
+        "liens.yml",
+        (
+            Field("element", required=True, pattern=r"^\d+\.\d+\.\d+$"),
+            Field("lien", required=True, choices=("organisations", "pays", "instruments", "themes")),
+            Field("cible", required=True),
+            Field("operation", required=True, choices=("ajout", "exclusion", "mention")),
+            Field("raison", required=True),
+            Field("appui_citation", kind="quote"),
+        ),
+        citation_required=True,
+    ),
+    Spec(
+        "dependances",
+        "dependances.yml",
+        (
+            Field("element", required=True, pattern=r"^\d+\.\d+(\.\d+)?$"),
+            Field("depend_de", required=True, pattern=r"^\d+\.\d+(\.\d+)?$"),
+        ),
+        citation_required=True,
     ),
     Spec(
         "secteurs",

@@ -66,7 +66,16 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "pays",
-        {"id": TEXT, "code_numerique": TEXT, "nom": TEXT, "alias": TEXT, **CITED},
+        {
+            "id": TEXT,
+            "code_numerique": TEXT,
+            "nom": TEXT,
+            "relation": TEXT,
+            "relation_citation": TEXT,
+            "relation_citation_ligne": INT,
+            "alias": TEXT,
+            **CITED,
+        },
         foreign_keys=(("plan_id", "plans", "id"),),
         fts=("nom",),
     ),
@@ -195,7 +204,7 @@ TABLES: tuple[Table, ...] = (
         fts=("section", "texte"),
         indexes=(("plan_id", "ligne_debut"), ("ordre",)),
     ),
-    Table("statuts_financement", {"id": TEXT, "libelle": TEXT, "description": TEXT}),
+    Table("statuts_financement", {"id": TEXT, "libelle": TEXT, "ordre": INT, "description": TEXT}),
     Table("roles_partenariat", {"id": TEXT, "libelle": TEXT, "description": TEXT}),
     Table(
         "financements",
@@ -220,7 +229,16 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "partenariats",
-        {"id": TEXT, "organisation_id": TEXT, "role": TEXT, "objet": TEXT, "actions": TEXT, **CITED},
+        {
+            "id": TEXT,
+            "organisation_id": TEXT,
+            "role": TEXT,
+            "objet": TEXT,
+            "condition_citation": TEXT,
+            "condition_citation_ligne": INT,
+            "actions": TEXT,
+            **CITED,
+        },
         foreign_keys=(
             ("organisation_id", "organisations", "id"),
             ("role", "roles_partenariat", "id"),
@@ -268,6 +286,37 @@ TABLES: tuple[Table, ...] = (
         foreign_keys=(("plan_id", "plans", "id"),),
     ),
     Table("parametres_iati", {"cle": TEXT, "valeur": TEXT, "origine": TEXT}, pk="cle"),
+    Table(
+        "corrections_liens",
+        {
+            "id": TEXT,
+            "activite_id": TEXT,
+            "element": TEXT,
+            "lien": TEXT,
+            "cible": TEXT,
+            "operation": TEXT,
+            "raison": TEXT,
+            "appui_citation": TEXT,
+            "appui_citation_ligne": INT,
+            **CITED,
+        },
+        foreign_keys=(("activite_id", "activites", "id"), ("plan_id", "plans", "id")),
+        indexes=(("activite_id",),),
+    ),
+    Table(
+        "dependances",
+        {
+            "id": TEXT,
+            "element": TEXT,
+            "element_id": TEXT,
+            "depend_de": TEXT,
+            "depend_de_id": TEXT,
+            **CITED,
+        },
+        foreign_keys=(("plan_id", "plans", "id"),),
+        indexes=(("element_id",),),
+    ),
+
     *(
         Table(
             name,
@@ -305,6 +354,7 @@ TABLES: tuple[Table, ...] = (
             "activite_id": TEXT,
             "statut": TEXT,
             "source": TEXT,
+            "regle": TEXT,
             "date": TEXT,
             "date_fin": TEXT,
             "avancement": INT,
@@ -328,9 +378,16 @@ TABLES: tuple[Table, ...] = (
     *(
         Table(
             f"activites_{other}",
-            {"activite_id": TEXT, key: TEXT, "terme": TEXT},
+            {
+                "activite_id": TEXT,
+                key: TEXT,
+                "terme": TEXT,
+                **({"nature": TEXT} if other == "pays" else {}),
+                "origine": TEXT,
+                "correction_id": TEXT,
+            },
             pk=("activite_id", key),
-            foreign_keys=(("activite_id", "activites", "id"), (key, other, "id")),
+            foreign_keys=(("activite_id", "activites", "id"), (key, other, "id"), ("correction_id", "corrections_liens", "id")),
             indexes=((key,),),
         )
         for other, key in (

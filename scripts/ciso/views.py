@@ -167,7 +167,7 @@ select st.id as statut, st.libelle, count(f.id) as nombre
 from statuts_financement st
 left join financements f on f.statut = st.id
 group by st.id
-order by case st.id when 'obtenu' then 1 when 'en_attente' then 2 when 'vise' then 3 else 4 end
+order by st.ordre
 """,
     "pays_partenaires": """
 select
