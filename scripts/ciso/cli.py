@@ -299,7 +299,7 @@ def suivi_ajouter(plan, numero, statut, date_, avancement, note, preuve, par, da
         "par": par,
     }
     plans = {p.period: p for p in corpus.plans}
-    statuses = {r["id"] for r in corpus.tables["statuts"]}
+    statuses = {r["id"] for r in corpus.tables["statuts"] if not r.get("calcule")}  # sans_bilan is computed
     errors = check_update(values, plans, item_index(corpus.tables), statuses, dt.date.today(), data_dir)
     if errors:
         for message in errors:

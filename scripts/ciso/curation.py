@@ -65,7 +65,9 @@ def _line_in_element(plan: Plan, quotation: str, first_line: int) -> int:
     return plan.text.count("\n", 0, index) + 1 if index >= 0 else first_line
 
 
-def link_fixes(data_dir: Path, plans: dict[str, Plan], tables: dict[str, list[dict]]) -> tuple[LinkFixes, list[Problem]]:
+def link_fixes(
+    data_dir: Path, plans: dict[str, Plan], tables: dict[str, list[dict]]
+) -> tuple[LinkFixes, list[Problem]]:
     """Check ``liens.yml`` against the plans' texts; fill the ids of its rows (``corrections_liens``)."""
     fixes, problems = LinkFixes(), []
     path = Path(data_dir) / "reference" / LINK_FILE
@@ -78,7 +80,9 @@ def link_fixes(data_dir: Path, plans: dict[str, Plan], tables: dict[str, list[di
             continue  # reported by load_reference
         found = texts.get((period, element))
         if found is None or element.count(".") != 2:
-            problems.append(Problem(str(path), entry.line_of("element"), f"activité {element} introuvable dans le plan {period}"))
+            problems.append(
+                Problem(str(path), entry.line_of("element"), f"activité {element} introuvable dans le plan {period}")
+            )
             continue
         activity, text, first_line = found
         if entry["citation"] not in text:
@@ -95,7 +99,11 @@ def link_fixes(data_dir: Path, plans: dict[str, Plan], tables: dict[str, list[di
             continue  # reported by load_reference
         if target not in known[lien]:
             problems.append(
-                Problem(str(path), entry.line_of("cible"), f"« cible: {target} » ne correspond à aucune entrée de {lien}.yml")
+                Problem(
+                    str(path),
+                    entry.line_of("cible"),
+                    f"« cible: {target} » ne correspond à aucune entrée de {lien}.yml",
+                )
             )
             continue
         if operation == "mention" and lien != "pays":
@@ -114,9 +122,7 @@ def link_fixes(data_dir: Path, plans: dict[str, Plan], tables: dict[str, list[di
     return fixes, problems
 
 
-def check_link_fixes(
-    fixes: LinkFixes, matched: dict[tuple[str, str], dict[str, str]], data_dir: Path
-) -> list[Problem]:
+def check_link_fixes(fixes: LinkFixes, matched: dict[tuple[str, str], dict[str, str]], data_dir: Path) -> list[Problem]:
     """An exclusion or a mention must concern a link the words made; an addition, one they did not."""
     problems = []
     for kind, bucket, wanted in (
@@ -129,7 +135,8 @@ def check_link_fixes(
                 made = target in matched.get((activity, lien), {})
                 if made != wanted:
                     why = (
-                        "les mots de l'activité ne font pas ce lien : rien à " + ("exclure" if kind == "exclusion" else "marquer")
+                        "les mots de l'activité ne font pas ce lien : rien à "
+                        + ("exclure" if kind == "exclusion" else "marquer")
                         if wanted
                         else "les mots de l'activité font déjà ce lien : l'ajout est inutile"
                     )
@@ -150,11 +157,15 @@ def dependencies(data_dir: Path, plans: dict[str, Plan], tables: dict[str, list[
             continue
         found, target = texts.get((period, element)), texts.get((period, other))
         if found is None:
-            problems.append(Problem(str(path), entry.line_of("element"), f"élément {element} introuvable dans le plan {period}"))
+            problems.append(
+                Problem(str(path), entry.line_of("element"), f"élément {element} introuvable dans le plan {period}")
+            )
             continue
         if target is None or other == element:
             problems.append(
-                Problem(str(path), entry.line_of("depend_de"), f"« depend_de: {other} » introuvable dans le plan {period}")
+                Problem(
+                    str(path), entry.line_of("depend_de"), f"« depend_de: {other} » introuvable dans le plan {period}"
+                )
             )
             continue
         if entry["citation"] not in found[1]:
@@ -173,4 +184,3 @@ def dependencies(data_dir: Path, plans: dict[str, Plan], tables: dict[str, list[
             ligne=_line_in_element(plans[period], entry["citation"], found[2]),
         )
     return problems
-

@@ -49,6 +49,7 @@ class StatusRule:
     statut: str
     pattern: re.Pattern
     explication: str  # French, shown as the note of the statement
+    formulation: str = ""  # French: the wordings it reads, as a reader would write them
 
     def read(self, text: str) -> tuple[str, str | None] | None:
         """(verbatim words, end date) when the rule reads ``text``, else None."""
@@ -63,8 +64,8 @@ class StatusRule:
         return words, end
 
 
-def _rule(id_, statut, pattern, explication, flags=0) -> StatusRule:
-    return StatusRule(id_, statut, re.compile(pattern, flags), explication)
+def _rule(id_, statut, formulation, pattern, explication, flags=0) -> StatusRule:
+    return StatusRule(id_, statut, re.compile(pattern, flags), explication, formulation)
 
 
 # In order: the first rule that reads an element gives its status.
@@ -72,12 +73,14 @@ STATUS_RULES: tuple[StatusRule, ...] = (
     _rule(
         "S1",
         "reporte",
+        "« … sera reporté à l'année AAAA-AAAA »",
         _CLAUSE + r"\bser(?:a|ont) report(?:é|ée|és|ées) à (?:l'année |l'exercice )?\d{4}(?:-\d{4})?",
         "Le plan dit que l'élément « sera reporté » à une année qu'il nomme (règle S1).",
     ),
     _rule(
         "S2",
         "conditionnel",
+        "« Si … est obtenu », « s'ils sont obtenus » (ou accordé)",
         r"\b[Ss]i (?:le |la |les |l')?[^,;.\n]{1,60}? (?:est|sont) (?:obtenue?s?|accordée?s?)\b"
         r"|\bs'(?:il|ils|elle|elles) (?:est|sont) (?:obtenue?s?|accordée?s?)\b",
         "Le plan subordonne l'élément à un financement qu'il n'a pas encore (« Si … est obtenu », "
@@ -86,6 +89,7 @@ STATUS_RULES: tuple[StatusRule, ...] = (
     _rule(
         "S3",
         "en_cours",
+        "« Jusqu'à décembre 2020, … » (un mois et une année, en tête de l'élément)",
         r"^Jusqu'(?:à|en|au mois de) (?P<mois>janvier|février|mars|avril|mai|juin|juillet|août|septembre"
         r"|octobre|novembre|décembre) (?P<annee>\d{4})",
         "Le plan dit que l'élément se poursuit « jusqu'à » une date qu'il donne : il est en cours, "
@@ -95,14 +99,19 @@ STATUS_RULES: tuple[StatusRule, ...] = (
     _rule(
         "S4",
         "en_cours",
-        r"^(?:Poursuite|Poursuivre|Continuer|Maintenir)\b" + _REST
-        + r"|\b(?:nous|le CISO|il) (?:continu(?:ons|e)|poursui(?:vons|t)) (?:à|de|d')" + _REST,
+        "« Poursuite … », « Poursuivre … », « Continuer … », « Maintenir … » (en tête de l'élément), "
+        "« nous continuons à … », « le CISO poursuit … »",
+        r"^(?:Poursuite|Poursuivre|Continuer|Maintenir)\b"
+        + _REST
+        + r"|\b(?:nous|le CISO|il) (?:continu(?:ons|e)|poursui(?:vons|t)) (?:à|de|d')"
+        + _REST,
         "Le plan présente l'élément comme la suite d'un travail déjà commencé (« Poursuite … », "
         "« Poursuivre … », « Maintenir … », « nous continuons à … ») (règle S4).",
     ),
     _rule(
         "S5",
         "prevu",
+        "« … se tiendront en AAAA-AAAA »",
         _CLAUSE + r"\bse tiendr(?:a|ont) en \d{4}(?:-\d{4})?",
         "Le plan date l'élément dans sa propre période (« se tiendront en … ») (règle S5).",
     ),
@@ -182,31 +191,54 @@ class WordingRule:
     id: str
     value: str  # the status or role the wording gives
     pattern: re.Pattern
+    formulation: str  # French: the wordings it reads
 
 
-def _wording(id_, value, pattern) -> WordingRule:
-    return WordingRule(id_, value, re.compile(pattern, re.IGNORECASE))
+def _wording(id_, value, formulation, pattern) -> WordingRule:
+    return WordingRule(id_, value, re.compile(pattern, re.IGNORECASE), formulation)
 
 
 # Funding status from the quoted words (first match wins); an entry whose quotation matches none
 # says why in its note.
 FUNDING_RULES: tuple[WordingRule, ...] = (
-    _wording("F1", "obtenu", r"\bbénéfici(?:er|ons|e|ent|é)\b"),
-    _wording("F2", "en_attente", r"\battend(?:ons|ent)? (?:toujours )?la réponse\b"),
-    _wording("F3", "termine", r"\bauparavant donné\b"),
-    _wording("F4", "existant", r"\bmécanismes? existants?\b"),
-    _wording("F5", "envisage", r"\b(?:réfléchir à|envisager|éventuellement)\b"),
-    _wording("F6", "non_precise", r"\bavec l'appui de\b"),
-    _wording("F7", "vise", r"\b(?:s'ils sont obtenus|s'il est obtenu|déposer des propositions|conception et rédaction)\b"),
+    _wording("F1", "obtenu", "« bénéficier », « nous bénéficions »", r"\bbénéfici(?:er|ons|e|ent|é)\b"),
+    _wording(
+        "F2", "en_attente", "« nous attendons toujours la réponse »", r"\battend(?:ons|ent)? (?:toujours )?la réponse\b"
+    ),
+    _wording("F3", "termine", "« l'appui auparavant donné »", r"\bauparavant donné\b"),
+    _wording("F4", "existant", "« mécanismes existants »", r"\bmécanismes? existants?\b"),
+    _wording(
+        "F5",
+        "envisage",
+        "« réfléchir à », « envisager », « éventuellement »",
+        r"\b(?:réfléchir à|envisager|éventuellement)\b",
+    ),
+    _wording("F6", "non_precise", "« avec l'appui de »", r"\bavec l'appui de\b"),
+    _wording(
+        "F7",
+        "vise",
+        "« s'ils sont obtenus », « déposer des propositions », « conception et rédaction »",
+        r"\b(?:s'ils sont obtenus|s'il est obtenu|déposer des propositions|conception et rédaction)\b",
+    ),
 )
 # Partnership role from the quoted words.
 ROLE_RULES: tuple[WordingRule, ...] = (
-    _wording("R1", "co_coordination", r"\bco-coordonn(?:é|ée|ation)\b|\bco-coordination\b"),
-    _wording("R2", "collaboration", r"\ben collaboration (?:étroite )?avec\b"),
-    _wording("R3", "appui", r"\bavec l'appui de\b"),
-    _wording("R4", "bailleur_de_fonds", r"\bsubvention\b|\bfinancements? accordés? par\b"),
-    _wording("R5", "coalition", r"\bprincipalement avec\b"),
-    _wording("R6", "membre_reseau", r"\bporté par le réseau\b"),
+    _wording(
+        "R1",
+        "co_coordination",
+        "« co-coordination », « co-coordonné par »",
+        r"\bco-coordonn(?:é|ée|ation)\b|\bco-coordination\b",
+    ),
+    _wording("R2", "collaboration", "« en collaboration (étroite) avec »", r"\ben collaboration (?:étroite )?avec\b"),
+    _wording("R3", "appui", "« avec l'appui de »", r"\bavec l'appui de\b"),
+    _wording(
+        "R4",
+        "bailleur_de_fonds",
+        "« subvention », « financements accordés par »",
+        r"\bsubvention\b|\bfinancements? accordés? par\b",
+    ),
+    _wording("R5", "coalition", "« principalement avec »", r"\bprincipalement avec\b"),
+    _wording("R6", "membre_reseau", "« porté par le réseau »", r"\bporté par le réseau\b"),
 )
 
 
@@ -280,4 +312,45 @@ def ordered_statements(plan_rows: list[dict], update_rows: list[dict]) -> list[d
     rows = order_statements(plan_rows, update_rows)
     for row in rows:
         row.setdefault("regle", None)
+    return rows
+
+
+def rule_rows(tables: dict[str, list[dict]]) -> list[dict]:
+    """The reading rules as rows of the ``regles_lecture`` table, with how many entries each one reads."""
+    rows = []
+    statements = tables.get("suivi", [])
+    for order, r in enumerate(STATUS_RULES, 1):
+        rows.append(
+            {
+                "id": r.id,
+                "domaine": "statut",
+                "resultat": r.statut,
+                "formulation": r.formulation,
+                "explication": r.explication,
+                "nb_lectures": sum(s.get("regle") == r.id for s in statements),
+                "ordre": order,
+            }
+        )
+    for domain, rules, table, column, explain in (
+        (
+            "financement",
+            FUNDING_RULES,
+            "financements",
+            "statut",
+            "Le statut d'un financement dont la citation emploie ces mots.",
+        ),
+        ("role", ROLE_RULES, "partenariats", "role", "Le rôle d'un partenaire dont la citation emploie ces mots."),
+    ):
+        for r in rules:
+            rows.append(
+                {
+                    "id": r.id,
+                    "domaine": domain,
+                    "resultat": r.value,
+                    "formulation": r.formulation,
+                    "explication": explain,
+                    "nb_lectures": sum(reading_of(rules, e.get("citation")) is r for e in tables.get(table, [])),
+                    "ordre": len(rows) + 1,
+                }
+            )
     return rows

@@ -70,7 +70,8 @@ SPECS: tuple[Spec, ...] = (
             Field("libelle_pluriel", required=True),
             Field("ordre", kind="int", required=True),
             Field("couleur", required=True, pattern=r"^#[0-9a-fA-F]{6}$"),
-            Field("code_iati", kind="int", required=True),
+            Field("code_iati", kind="int"),
+            Field("calcule", kind="int"),
             Field("description", required=True),
         ),
         cited=False,
@@ -232,6 +233,16 @@ SPECS: tuple[Spec, ...] = (
         ),
         citation_required=True,
         key="instances",
+    ),
+    Spec(
+        "periodes",
+        "periodes.yml",
+        (
+            Field("debut", required=True, pattern=r"^\d{4}-\d{2}-\d{2}$"),
+            Field("fin", required=True, pattern=r"^\d{4}-\d{2}-\d{2}$"),
+            Field("nature", required=True, choices=("citation", "source", "hypothese")),
+        ),
+        citation_required=True,
     ),
     Spec(
         "corrections_liens",

@@ -51,6 +51,24 @@ TABLES: tuple[Table, ...] = (
             "nb_activites": INT,
         },
     ),
+    Table(
+        "periodes",
+        {
+            "plan_id": TEXT,
+            "debut": TEXT,
+            "fin": TEXT,
+            "nature": TEXT,
+            "origine": TEXT,
+            "date_reference": TEXT,
+            "terminee": INT,
+            "ligne": INT,
+            "citation": TEXT,
+            "source": TEXT,
+            "note": TEXT,
+        },
+        pk="plan_id",
+        foreign_keys=(("plan_id", "plans", "id"),),
+    ),
     Table("types_organisation", {"id": TEXT, "libelle": TEXT, "description": TEXT}),
     Table(
         "statuts",
@@ -61,6 +79,7 @@ TABLES: tuple[Table, ...] = (
             "ordre": INT,
             "couleur": TEXT,
             "code_iati": INT,
+            "calcule": INT,
             "description": TEXT,
         },
     ),
@@ -287,6 +306,47 @@ TABLES: tuple[Table, ...] = (
     ),
     Table("parametres_iati", {"cle": TEXT, "valeur": TEXT, "origine": TEXT}, pk="cle"),
     Table(
+        "regles_lecture",
+        {
+            "id": TEXT,
+            "domaine": TEXT,
+            "resultat": TEXT,
+            "formulation": TEXT,
+            "explication": TEXT,
+            "nb_lectures": INT,
+            "ordre": INT,
+        },
+    ),
+    Table(
+        "regles_iati",
+        {
+            "id": TEXT,
+            "gravite": TEXT,
+            "message": TEXT,
+            "controle": TEXT,
+            "correction": TEXT,
+            "nb_constats": INT,
+            "ordre": INT,
+        },
+    ),
+    Table(
+        "controles_iati",
+        {
+            "id": INT,
+            "regle_id": TEXT,
+            "gravite": TEXT,
+            "activite": TEXT,
+            "action_id": TEXT,
+            "plan_id": TEXT,
+            "ligne": INT,
+            "element": TEXT,
+            "message": TEXT,
+            "correction": TEXT,
+        },
+        foreign_keys=(("regle_id", "regles_iati", "id"), ("action_id", "actions", "id"), ("plan_id", "plans", "id")),
+        indexes=(("regle_id",), ("gravite",)),
+    ),
+    Table(
         "corrections_liens",
         {
             "id": TEXT,
@@ -316,7 +376,6 @@ TABLES: tuple[Table, ...] = (
         foreign_keys=(("plan_id", "plans", "id"),),
         indexes=(("element_id",),),
     ),
-
     *(
         Table(
             name,
@@ -387,7 +446,11 @@ TABLES: tuple[Table, ...] = (
                 "correction_id": TEXT,
             },
             pk=("activite_id", key),
-            foreign_keys=(("activite_id", "activites", "id"), (key, other, "id"), ("correction_id", "corrections_liens", "id")),
+            foreign_keys=(
+                ("activite_id", "activites", "id"),
+                (key, other, "id"),
+                ("correction_id", "corrections_liens", "id"),
+            ),
             indexes=((key,),),
         )
         for other, key in (
@@ -404,7 +467,6 @@ TABLES: tuple[Table, ...] = (
     ),
     Table("construction", {"cle": TEXT, "valeur": TEXT}, pk="cle"),
 )
-
 
 
 def markup_columns(table: Table) -> tuple[str, ...]:
