@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .curation import check_link_fixes, dependencies, link_fixes
 from .iati import check_reference as check_iati_reference
 from .iati import environment_fingerprint
+from .periods import FILE as PERIODS
+from .periods import apply_periods, period_rows, reference_date, time_key
 from .plan import Plan, parse_plan
 from .problems import Problem, SourceError
 from .progress import (
@@ -22,9 +25,6 @@ from .progress import (
     read_plan_statuses,
     read_private_notes,
 )
-from .curation import check_link_fixes, dependencies, link_fixes
-from .periods import FILE as PERIODS
-from .periods import apply_periods, period_rows, reference_date, time_key
 from .readings import check_curated, ordered_statements, rule_rows, rule_statements
 from .records import link_rows, plan_rows, split_markup
 from .reference import SPECS, load_reference

@@ -331,15 +331,9 @@ def rule_rows(tables: dict[str, list[dict]]) -> list[dict]:
                 "ordre": order,
             }
         )
-    for domain, rules, table, column, explain in (
-        (
-            "financement",
-            FUNDING_RULES,
-            "financements",
-            "statut",
-            "Le statut d'un financement dont la citation emploie ces mots.",
-        ),
-        ("role", ROLE_RULES, "partenariats", "role", "Le rôle d'un partenaire dont la citation emploie ces mots."),
+    for domain, rules, table, explain in (
+        ("financement", FUNDING_RULES, "financements", "Le statut d'un financement dont la citation emploie ces mots."),
+        ("role", ROLE_RULES, "partenariats", "Le rôle d'un partenaire dont la citation emploie ces mots."),
     ):
         for r in rules:
             rows.append(
