@@ -135,7 +135,7 @@ def test_a_new_plan_needs_nothing_else_and_its_period_is_a_marked_assumption(inv
         "defaut",
     )
     assert period["citation"] == "PLAN D'ACTION 2021-2022" and period["ligne"] == 1
-    assert period["source"] == periods.DEFAULT_SOURCE and "Hypothèse par défaut" in period["source"]
+    assert period["source"] == periods.DEFAULT_SOURCE and "le programme suppose" in period["source"]
     assert query(invented, "select debut, fin from plans where id = '2021-2022'")[0] == {
         "debut": "2021-04-01",
         "fin": "2022-03-31",
@@ -232,7 +232,7 @@ def test_every_plan_has_a_period_with_a_stated_source(built):
         "2020-04-01",
         "2021-03-31",
     )
-    assert real["citation"] == "PLAN D'ACTION 2020-2021" and "Hypothèse" in real["source"]
+    assert real["citation"] == "PLAN D'ACTION 2020-2021" and "nous supposons" in real["source"]
 
 
 @pytest.mark.parametrize(
@@ -359,7 +359,7 @@ def test_steps_tied_to_the_postponed_internship_show_it(built):
 async def test_the_pages_show_the_tie_and_the_partly_postponed_action(ds):
     page = (await ds.client.get("/-/progres/2020-2021/1")).text
     assert "Liée à l'étape 1.1.1 (reporté) :" in page and "« Événements publics liés au stage. »" in page
-    assert "Attention : dans cette action, 1 reporté ; 1 activité liée à une étape reportée ou conditionnelle." in page
+    assert "Attention : dans cette action, 1 activité « Reporté » ; 1 activité liée à une étape reportée ou conditionnelle." in page
     assert "Liée à l'étape 1.1.1 (reporté)" in (await ds.client.get("/-/progres/2020-2021/4")).text
 
 

@@ -29,9 +29,9 @@ from .yamlsource import load_entries
 ENV_DATE = "CISO_DATE_REFERENCE"
 FILE = "periodes.yml"  # under data/reference/
 DEFAULT_SOURCE = (
-    "Hypothèse par défaut : aucune source ne donne les dates du plan ; nous supposons qu'il couvre "
-    "l'exercice du CISO, du 1er avril de la première année de son titre au 31 mars de la seconde. "
-    "Ajoutez une entrée dans data/reference/periodes.yml dès qu'une source les donne."
+    "Aucune source ne donne les dates de ce plan : le programme suppose qu'il couvre l'exercice du CISO, "
+    "du 1er avril de la première année de son titre au 31 mars de la seconde. Une entrée dans "
+    "data/reference/periodes.yml les remplacera dès qu'une source les donne."
 )
 NATURES = ("citation", "source", "hypothese")
 
