@@ -129,19 +129,22 @@ IDENTIFIER_FIX = (
 )
 
 
-@rule(
+def _identifier_and_ref(c: Context, fits: Callable[[str, str], bool], wanted: str):
+    """Rules 1.1.1 and 1.1.21: how the activity identifier starts, given reporting-org/@ref."""
+    for a in c.activities:
+        identifier, org = a.findtext("iati-identifier") or "", a.find("reporting-org")
+        ref = org.get("ref") if org is not None else None
+        if ref and not fits(identifier, ref):
+            c.report(a.find("iati-identifier"), "iati-identifier", f"« {identifier} » {wanted.format(ref=ref)}")
+
+
+rule(
     "1.1.1",
     WARNING,
     "The activity identifier should begin with the organisation identifier of the reporting organisation.",
     "L'identifiant de l'activité commence par l'identifiant de l'organisation qui publie.",
     IDENTIFIER_FIX,
-)
-def _identifier_prefix(c: Context):
-    for a in c.activities:
-        identifier, ref = a.findtext("iati-identifier") or "", a.find("reporting-org")
-        ref = ref.get("ref") if ref is not None else None
-        if ref and not identifier.startswith(ref):
-            c.report(a.find("iati-identifier"), "iati-identifier", f"« {identifier} » ne commence pas par « {ref} »")
+)(lambda c: _identifier_and_ref(c, str.startswith, "ne commence pas par « {ref} »"))
 
 
 @rule(
@@ -161,20 +164,18 @@ def _unique(c: Context):
         seen.setdefault(identifier, a.sourceline)
 
 
-@rule(
+rule(
     "1.1.21",
     WARNING,
     "The activity identifier should be your IATI Organisation Identifier followed by a unique string for the "
     "activity separated by a hyphen.",
     "L'identifiant de l'activité est l'identifiant d'organisation, un trait d'union, puis une chaîne propre à l'activité.",
     IDENTIFIER_FIX,
+)(
+    lambda c: _identifier_and_ref(
+        c, lambda identifier, ref: bool(re.match(re.escape(ref) + r"-.+", identifier)), "n'a pas la forme « {ref}-… »"
+    )
 )
-def _identifier_form(c: Context):
-    for a in c.activities:
-        identifier, org = a.findtext("iati-identifier") or "", a.find("reporting-org")
-        ref = org.get("ref") if org is not None else None
-        if ref and not re.match(re.escape(ref) + r"-.+", identifier):
-            c.report(a.find("iati-identifier"), "iati-identifier", f"« {identifier} » n'a pas la forme « {ref}-… »")
 
 
 @rule(
@@ -240,32 +241,27 @@ def _agency(c: Context):
             c.report(org, "reporting-org/@ref", f"« {ref} » ne commence par aucun code d'agence reconnu")
 
 
-@rule(
+def _reporting_attribute(c: Context, attribute: str):
+    for a in c.activities:
+        org = a.find("reporting-org")
+        if org is not None and not org.get(attribute):
+            c.report(org, f"reporting-org/@{attribute}", "absent")
+
+
+rule(
     "1.7.2",
     ERROR,
     "Organisation Identifier must be present.",
     "reporting-org porte un identifiant (@ref).",
     IDENTIFIER_FIX,
-)
-def _reporting_ref(c: Context):
-    for a in c.activities:
-        org = a.find("reporting-org")
-        if org is not None and not org.get("ref"):
-            c.report(org, "reporting-org/@ref", "absent")
-
-
-@rule(
+)(lambda c: _reporting_attribute(c, "ref"))
+rule(
     "6.3.1",
     ERROR,
     "The organisation type must be present.",
     "reporting-org porte un type (@type).",
     "type_organisation dans data/reference/iati.yml",
-)
-def _reporting_type(c: Context):
-    for a in c.activities:
-        org = a.find("reporting-org")
-        if org is not None and not org.get("type"):
-            c.report(org, "reporting-org/@type", "absent")
+)(lambda c: _reporting_attribute(c, "type"))
 
 
 @rule(
@@ -489,18 +485,21 @@ def _recipient(c: Context):
                 c.report(a, "recipient-country", "ni pays ni région bénéficiaire")
 
 
-@rule(
+def _in_range(c: Context, xpath: str):
+    """Rules 12.1.1 and 12.3.1: every percentage of these elements is between 0 and 100."""
+    for element in c.doc.xpath(xpath):
+        value = _decimal(element.get("percentage"))
+        if value is not None and not 0 <= value <= 100:
+            c.report(element, f"{element.tag}/@percentage", f"{element.get('percentage')} hors de 0 à 100")
+
+
+rule(
     "12.1.1",
     ERROR,
     "The country/region percentage value must be between 0.0 and 100.0 (inclusive).",
     "Chaque pourcentage de pays ou de région est compris entre 0 et 100.",
     SPLIT_FIX,
-)
-def _geo_range(c: Context):
-    for element in c.doc.xpath("//recipient-country[@percentage] | //recipient-region[@percentage]"):
-        value = _decimal(element.get("percentage"))
-        if value is not None and not 0 <= value <= 100:
-            c.report(element, f"{element.tag}/@percentage", f"{element.get('percentage')} hors de 0 à 100")
+)(lambda c: _in_range(c, "//recipient-country[@percentage] | //recipient-region[@percentage]"))
 
 
 @rule(
@@ -571,18 +570,13 @@ for _id, _message, _fr in (
     rule(_id, ERROR, _message, _fr, SECTOR_FIX)(_sector_percentages)
 
 
-@rule(
+rule(
     "12.3.1",
     ERROR,
     "The sector percentage value must be between 0.0 and 100.0 (inclusive).",
     "Chaque pourcentage de secteur est compris entre 0 et 100.",
     SECTOR_FIX,
-)
-def _sector_range(c: Context):
-    for element in c.doc.xpath("//sector[@percentage]"):
-        value = _decimal(element.get("percentage"))
-        if value is not None and not 0 <= value <= 100:
-            c.report(element, "sector/@percentage", f"{element.get('percentage')} hors de 0 à 100")
+)(lambda c: _in_range(c, "//sector[@percentage]"))
 
 
 @rule(
