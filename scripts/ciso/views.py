@@ -369,9 +369,10 @@ order by ordre
     "auto_evaluation_iati": """
 with criteres(critere, ordre, colonne, libelle, explication) as (values
     ('dates', 1, 'avec_dates', 'Dates',
-     'Début et fin prévus de l''action (activity-date, types 1 et 3). Ce sont les dates de l''année du plan, '
-     || 'du 1er avril au 31 mars : le plan ne date pas ses actions une à une. Pour faire mieux : noter au '
-     || 'journal de suivi le début et la fin réels de chaque action.'),
+     'Début et fin prévus de l''action (activity-date, types 1 et 3). Ce sont les dates de la période du plan '
+     || '(table periodes), une hypothèse tant qu''aucune source ne les donne : le plan ne date pas ses actions une à '
+     || 'une. Pour faire mieux : une source des dates du plan (data/reference/periodes.yml), et noter au journal de '
+     || 'suivi le début et la fin réels de chaque action.'),
     ('statut', 2, 'avec_statut', 'Statut suivi',
      'Un statut appuyé par une source — les mots du plan ou le journal de suivi — plutôt que « prévu » par '
      || 'défaut (activity-status). Pour faire mieux : inscrire l''avancement de chaque action au journal de '
@@ -382,12 +383,13 @@ with criteres(critere, ordre, colonne, libelle, explication) as (values
      || 'chaque action, ne compte pas. Pour faire mieux : relier dans partenariats.yml et financements.yml '
      || 'chaque partenaire et bailleur aux actions qu''il concerne, citation du plan à l''appui.'),
     ('pays', 4, 'avec_pays', 'Pays bénéficiaires',
-     'Au moins un pays bénéficiaire (recipient-country) : un pays, autre que celui du CISO, que nomment '
-     || 'l''action ou ses activités. Une action menée au Québec n''en a pas, et c''est normal.'),
+     'Au moins un pays bénéficiaire (recipient-country) : un pays, autre que celui du CISO, où se déroulent '
+     || 'les activités de l''action ou où le CISO y travaille avec des partenaires, selon le plan. Une action menée '
+     || 'au Québec n''en a pas, et c''est normal (avertissement 3.7.1).'),
     ('secteur', 5, 'avec_secteur', 'Secteur',
-     'Un secteur du CAD de l''OCDE (sector, code à 5 chiffres). C''est notre classement éditorial '
-     || '(data/reference/iati.yml), pas les mots du CISO ; les actions qui font fonctionner le CISO '
-     || '(vie associative, financement, sécurité, ressources humaines) ne sont pas classées.'),
+     'Un secteur du CAD de l''OCDE (sector, code à 5 chiffres), que la norme exige (règle 6.2.2) : une action '
+     || 'sans secteur est laissée hors du fichier. C''est notre classement éditorial (data/reference/iati.yml), '
+     || 'pas les mots du CISO.'),
     ('document', 6, 'avec_document', 'Document',
      'Un lien vers le document qui décrit l''action : sa ligne dans le plan publié (document-link, '
      || 'catégorie A02 « Objectifs / raison d''être de l''activité »).'),
