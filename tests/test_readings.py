@@ -359,7 +359,10 @@ def test_steps_tied_to_the_postponed_internship_show_it(built):
 async def test_the_pages_show_the_tie_and_the_partly_postponed_action(ds):
     page = (await ds.client.get("/-/progres/2020-2021/1")).text
     assert "Liée à l'étape 1.1.1 (reporté) :" in page and "« Événements publics liés au stage. »" in page
-    assert "Attention : dans cette action, 1 activité « Reporté » ; 1 activité liée à une étape reportée ou conditionnelle." in page
+    assert (
+        "Attention : dans cette action, 1 activité « Reporté » ; 1 activité liée à une étape reportée ou conditionnelle."
+        in page
+    )
     assert "Liée à l'étape 1.1.1 (reporté)" in (await ds.client.get("/-/progres/2020-2021/4")).text
 
 

@@ -39,7 +39,7 @@ MONTHS = {
         start=1,
     )
 }  # fmt: skip
-_CLAUSE = r"[^.;:(\n]*?"  # words of the same clause, before the wording itself
+_CLAUSE_START = re.compile(r"[.;:(\n]\s*")  # where the clause around a wording begins
 _REST = r"[^.;:(,\n]*"  # words of the same clause, after it
 
 
@@ -50,13 +50,18 @@ class StatusRule:
     pattern: re.Pattern
     explication: str  # French, shown as the note of the statement
     formulation: str = ""  # French: the wordings it reads, as a reader would write them
+    clause: bool = False  # quote the whole clause that holds the wording, not the wording alone
 
     def read(self, text: str) -> tuple[str, str | None] | None:
         """(verbatim words, end date) when the rule reads ``text``, else None."""
         m = self.pattern.search(text)
         if not m:
             return None
-        words = m.group(0).strip()
+        start = m.start()
+        if self.clause:  # back to the start of the clause (searched backwards: linear, unlike a lazy prefix)
+            starts = [c.end() for c in _CLAUSE_START.finditer(text, 0, start)]
+            start = starts[-1] if starts else 0
+        words = text[start : m.end()].strip()
         end = None
         if "mois" in m.groupdict():
             month, year = MONTHS[m["mois"].lower()], int(m["annee"])
@@ -64,8 +69,8 @@ class StatusRule:
         return words, end
 
 
-def _rule(id_, statut, formulation, pattern, explication, flags=0) -> StatusRule:
-    return StatusRule(id_, statut, re.compile(pattern, flags), explication, formulation)
+def _rule(id_, statut, formulation, pattern, explication, flags=0, clause=False) -> StatusRule:
+    return StatusRule(id_, statut, re.compile(pattern, flags), explication, formulation, clause)
 
 
 # In order: the first rule that reads an element gives its status.
@@ -74,8 +79,9 @@ STATUS_RULES: tuple[StatusRule, ...] = (
         "S1",
         "reporte",
         "« … sera reporté à l'année AAAA-AAAA »",
-        _CLAUSE + r"\bser(?:a|ont) report(?:é|ée|és|ées) à (?:l'année |l'exercice )?\d{4}(?:-\d{4})?",
+        r"\bser(?:a|ont) report(?:é|ée|és|ées) à (?:l'année |l'exercice )?\d{4}(?:-\d{4})?",
         "Le plan dit que l'élément « sera reporté » à une année qu'il nomme (règle S1).",
+        clause=True,
     ),
     _rule(
         "S2",
@@ -112,8 +118,9 @@ STATUS_RULES: tuple[StatusRule, ...] = (
         "S5",
         "prevu",
         "« … se tiendront en AAAA-AAAA »",
-        _CLAUSE + r"\bse tiendr(?:a|ont) en \d{4}(?:-\d{4})?",
+        r"\bse tiendr(?:a|ont) en \d{4}(?:-\d{4})?",
         "Le plan date l'élément dans sa propre période (« se tiendront en … ») (règle S5).",
+        clause=True,
     ),
 )
 

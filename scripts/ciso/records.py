@@ -7,7 +7,7 @@ order: objective ``2020-2021-1``, action ``2020-2021-1-4``, activity
 
 from __future__ import annotations
 
-from .linking import Matcher
+from .linking import Matcher, normalize
 from .markup import split
 from .plan import Plan
 from .schema import LINK_TABLES, MARKUP
@@ -150,11 +150,12 @@ def link_rows(
     by_action: dict[str, list[dict]] = {}
     for activity in activities:
         by_action.setdefault(activity["action_id"], []).append(activity)
+    normalized = {a["id"]: normalize(a["texte"]) for a in activities}  # once, for the four kinds of link
     for table, key, reference, column in LINK_TABLES:
         matcher = Matcher(aliases.get(reference, {}))
         rows = links[table] = []
         for activity in activities:
-            found = matcher.find(activity["texte"])
+            found = matcher.find(activity["texte"], normalized[activity["id"]])
             if matched is not None:
                 matched[(activity["id"], reference)] = dict(found)
             added = fixes.added.get((activity["id"], reference), {}) if fixes else {}
