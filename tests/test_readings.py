@@ -376,18 +376,19 @@ async def test_the_pages_show_the_tie_and_the_partly_postponed_action(ds):
             '  citation: "Rédaction du rapport et activités de communication."',
             "la citation doit être prise dans le texte de 1.1.4",
         ),
+        ('  element: "4.5.3"', '  element: "1.1.4"', "1.1.4 a déjà une dépendance (ligne"),
     ],
-    ids=["element", "step", "quotation"],
+    ids=["element", "step", "quotation", "twice"],
 )
 def test_dependencies_are_checked_with_file_and_line(data_copy, old, new, message):
     path = data_copy / "reference" / "dependances.yml"
     text = path.read_text(encoding="utf-8")
     assert old in text
-    text = text.replace(old, new, 1)
-    path.write_text(text, encoding="utf-8")
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
     result = check(data_copy)
     assert result.exit_code == 1
-    assert f"{path}:{line_of(text, new.strip())}: {message}" in result.output
+    assert f"{path}:{line}: {message}" in result.output
 
 
 def test_the_fixture_plan_of_the_readme_procedure_still_builds(data_copy, tmp_path):

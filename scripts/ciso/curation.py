@@ -150,9 +150,20 @@ def dependencies(data_dir: Path, plans: dict[str, Plan], tables: dict[str, list[
     problems = []
     path = Path(data_dir) / "reference" / DEPENDENCY_FILE
     texts = _element_texts(tables)
+    seen: dict[tuple[str, str], int] = {}
     for entry, row in zip(_entries(path), tables.get("dependances", []), strict=False):
         period = str(entry.get("plan"))
         element, other = str(entry.get("element")), str(entry.get("depend_de"))
+        if (period, element) in seen:
+            problems.append(
+                Problem(
+                    str(path),
+                    entry.line_of("element"),
+                    f"{element} a déjà une dépendance (ligne {seen[(period, element)]}) : une seule par élément",
+                )
+            )
+            continue
+        seen[(period, element)] = entry.line_of("element")
         if period not in plans or not isinstance(entry.get("citation"), str):
             continue
         found, target = texts.get((period, element)), texts.get((period, other))

@@ -261,7 +261,7 @@ SPECS: tuple[Spec, ...] = (
         "dependances",
         "dependances.yml",
         (
-            Field("element", required=True, pattern=r"^\d+\.\d+(\.\d+)?$"),
+            Field("element", required=True, pattern=r"^\d+\.\d+\.\d+$"),
             Field("depend_de", required=True, pattern=r"^\d+\.\d+(\.\d+)?$"),
         ),
         citation_required=True,
