@@ -73,6 +73,9 @@ def test_the_audit_covers_every_curated_entry(built):
             assert (f"gouvernance.yml/{key}", entry["id"]) in listed
     for entry in yaml.safe_load((reference / "iati.yml").read_text(encoding="utf-8"))["secteurs"]:
         assert ("iati.yml/secteurs", entry["id"]) in listed
+    for name in ("statuts.yml", "statuts_financement.yml", "roles_partenariat.yml", "types_organisation.yml"):
+        for entry in yaml.safe_load((reference / name).read_text(encoding="utf-8")):
+            assert (name, entry["id"]) in listed, (name, entry["id"])
     new = {(r[0], r[1]) for rows in tables.values() for r in rows if r[0].endswith(".yml")}
     for r in query(built, "select id from corrections_liens"):
         assert ("liens.yml", r["id"]) in new
