@@ -36,25 +36,46 @@ def test_real_plan_loads_with_expected_counts(built):
 def test_every_ligne_points_at_its_text(built):
     lines = REAL_PLAN.read_text(encoding="utf-8").split("\n")
     for o in rows(built, "select * from objectifs"):
-        assert lines[o["ligne"] - 1].startswith(f"OBJECTIF {o['numero']} : {o['titre']}")
-        assert lines[o["ligne_annonce"] - 1] == f"Objectif {o['numero']} : {o['titre_annonce']}"
+        assert lines[o["ligne"] - 1].startswith(f"OBJECTIF {o['numero']} : {o['titre_markup']}")
+        assert lines[o["ligne_annonce"] - 1] == f"Objectif {o['numero']} : {o['titre_annonce_markup']}"
     for a in rows(built, "select * from actions"):
-        assert lines[a["ligne"] - 1] == f"{a['numero']} {a['titre']}"
+        assert lines[a["ligne"] - 1] == f"{a['numero']} {a['titre_markup']}"
     for act in rows(built, "select * from activites"):
-        assert lines[act["ligne"] - 1] == f"- {act['texte']}"
+        assert lines[act["ligne"] - 1] == f"- {act['texte_markup']}"
     for p in rows(built, "select * from passages"):
         prefix = "- " if p["type"] == "puce" else ""
-        assert lines[p["ligne_debut"] - 1].strip() == prefix + p["texte"]
+        assert lines[p["ligne_debut"] - 1].strip() == prefix + p["texte_markup"]
     for table in ("organisations", "pays", "instruments", "themes"):
         for r in rows(built, f"select * from {table}"):
-            assert r["citation"] in lines[r["ligne"] - 1], (table, r["id"])
+            assert r["citation_markup"] in lines[r["ligne"] - 1], (table, r["id"])
+
+
+def test_the_plans_words_are_plain_text_with_the_markup_kept_beside_them(built):
+    """Search, CSV, JSON and IATI get the words only; the pages render the *_markup twin."""
+    from ciso.markup import has_markup, plain
+    from ciso.schema import MARKUP
+
+    assert MARKUP["activites"] == ("texte",) and "citation" in MARKUP["financements"]
+    marked = 0
+    for table, columns in MARKUP.items():
+        for r in rows(built, f"select * from {table}"):
+            for column in columns:
+                original = r[f"{column}_markup"]
+                assert r[column] == (None if original is None else plain(original)), (table, column)
+                assert r[column] is None or not has_markup(r[column]), (table, column)
+                marked += bool(r[f"{column}_markup"] and has_markup(r[f"{column}_markup"]))
+    assert marked  # the real plan has markup (*Labor for Palestine*, 45^e, 1^{er}): the test means something
+    one = rows(built, "select texte, texte_markup from lignes where texte_markup like '%45^e%'")
+    assert one == [{"texte": one[0]["texte_markup"].replace("45^e", "45e"), "texte_markup": one[0]["texte_markup"]}]
 
 
 def test_passages_read_back_the_whole_document(built):
     text = REAL_PLAN.read_text(encoding="utf-8").split("\n")
-    passages = rows(built, "select type, texte, ligne_debut from passages order by ordre")
+    passages = rows(built, "select type, texte_markup, ligne_debut from passages order by ordre")
     expected = [line.strip() for line in text if line.strip()]
-    assert [("- " if p["type"] == "puce" else "") + p["texte"] for p in passages] == expected
+    assert [("- " if p["type"] == "puce" else "") + p["texte_markup"] for p in passages] == expected
+    lines = rows(built, "select texte_markup from lignes order by numero")
+    assert "\n".join(r["texte_markup"] for r in lines) == REAL_PLAN.read_text(encoding="utf-8").rstrip("\n")
 
 
 def test_ids_are_stable_readable_and_derived_from_numbering(built):

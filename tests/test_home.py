@@ -54,7 +54,7 @@ async def test_home_search_box_and_shortcuts(ds):
     assert '<form class="ciso-recherche" action="/-/recherche" method="get" role="search">' in page
     assert '<input type="search" id="ciso-q" name="q"' in page
     assert (
-        '<a href="/ciso/statut_activites?statut=conditionnel#facet-pays">Activités conditionnelles au financement, par pays</a>'
+        '<a href="/ciso/statut_activites?statut_declare=conditionnel#facet-pays">Activités conditionnelles au financement, par pays</a>'
         in page
     )
     assert '<a href="/ciso/activites_par_pays"' in page and '<a href="/ciso/recherche"' in page

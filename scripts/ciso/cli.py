@@ -360,7 +360,7 @@ def suivi_ajouter(plan, numero, statut, date_, avancement, note, preuve, par, da
         except SourceError as e:
             fail_with(e)
         plans = {p.period: p for p in corpus.plans}
-        statuses = {r["id"] for r in corpus.tables["statuts"]}
+        statuses = {r["id"] for r in corpus.tables["statuts"] if not r.get("calcule")}  # sans_bilan is computed
         errors = check_update(values, plans, item_index(corpus.tables), statuses, dt.date.today(), data_dir, new=True)
         if errors:
             for message in errors:
@@ -369,7 +369,10 @@ def suivi_ajouter(plan, numero, statut, date_, avancement, note, preuve, par, da
             sys.exit(1)
         line = append_update(path, normalised(values))
     click.echo(f"Ajouté à {path} : {line.strip()}")
-    click.echo("Publiez-le : make build (ou make serve), puis validez le fichier dans git.")
+    click.echo(
+        "Publiez-le : un « make serve » en cours le met en ligne de lui-même ; sinon make build. "
+        "Puis validez le fichier dans git."
+    )
 
 
 @suivi.command("liste")
