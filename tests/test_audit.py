@@ -48,15 +48,29 @@ def test_the_audit_covers_every_activity_and_action_without_activity(built):
     expected = [
         r["numero"] for r in query(built, "select numero from activites where plan_id = '2020-2021' order by ordre")
     ]
-    expected += [r["numero"] for r in query(built, "select numero from actions where nb_activites = 0 order by ordre")]
+    expected += [
+        r["numero"]
+        for r in query(
+            built, "select numero from actions where nb_activites = 0 and plan_id = '2020-2021' order by ordre"
+        )
+    ]
     assert listed == expected
     for row in tables["1"]:
         assert len(row) == 10 and row[7] and row[8], row  # a verdict and a change (« aucun ») on every row
+    # The status the audit shows is the one the database reads in the plan (a progress update
+    # recorded since, with `ciso suivi ajouter`, rightly supersedes it: those elements are left out).
     statuses = {
-        r["numero"]: r["statut_declare"] for r in query(built, "select numero, statut_declare from statut_elements")
+        r["numero"]: r["statut_declare"]
+        for r in query(
+            built,
+            "select numero, statut_declare from statut_elements "
+            "where plan_id = '2020-2021' and coalesce(source, '') != 'mise_a_jour'",
+        )
     }
+    assert statuses
     for row in tables["1"]:
-        assert row[6].split(" ")[0] == statuses[row[0]], row[0]  # the status the audit shows is the database's
+        if row[0] in statuses:
+            assert row[6].split(" ")[0] == statuses[row[0]], row[0]
 
 
 def test_the_audit_covers_every_curated_entry(built):
@@ -88,11 +102,24 @@ def test_the_audit_covers_every_curated_entry(built):
 def test_the_audit_covers_every_iati_mapping(built):
     _, tables = audit()
     assert [r[0] for r in tables["3"]] == [
-        r["numero"] for r in query(built, "select numero from iati_activites order by ordre")
+        r["numero"]
+        for r in query(built, "select numero from iati_activites where plan_id = '2020-2021' order by ordre")
     ]
-    codes = {r["numero"]: str(r["code_statut_iati"]) for r in query(built, "select * from iati_activites")}
+    updated = {
+        r["action"]
+        for r in query(
+            built,
+            "select distinct a.numero as action from suivi s join actions a on a.id = s.action_id "
+            "where s.source = 'mise_a_jour'",
+        )
+    }
+    codes = {
+        r["numero"]: str(r["code_statut_iati"])
+        for r in query(built, "select * from iati_activites where plan_id = '2020-2021'")
+    }
     for row in tables["3"]:
-        assert row[2].split(" ")[0] == codes[row[0]], row[0]
+        if row[0] not in updated:  # a recorded update rightly changes the IATI status the audit read
+            assert row[2].split(" ")[0] == codes[row[0]], row[0]
 
 
 def test_the_counts_by_kind_are_those_of_the_tables():

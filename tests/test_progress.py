@@ -15,15 +15,12 @@ from ciso.cli import cli
 from ciso.fr import date_fr
 from ciso.site import datasette_kwargs
 from click.testing import CliRunner
-from conftest import DATA, REAL_PLAN
+from conftest import DATA, REAL_PLAN, plans_own_words
+from conftest import rows as query
 from datasette.app import Datasette
 from test_plan_parser import line_of
 
-
-def query(db, sql, params=()):
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(r) for r in conn.execute(sql, params)]
+LOG_HEADER = "date,plan,element,statut,avancement,note,preuve,par\n"
 
 
 # --- the plan's own statuses -------------------------------------------------------------
@@ -103,14 +100,16 @@ def test_a_curated_statement_cannot_read_again_what_a_rule_reads(data_copy):
 
 @pytest.fixture(scope="module")
 def during(tmp_path_factory):
-    """The real data, built on the last day of the plan's assumed period (2021-03-31)."""
-    db = tmp_path_factory.mktemp("pendant") / "ciso.db"
-    build(DATA, db, today=dt.date(2021, 3, 31))
-    return db
+    """The plans' own words (data/, with no recorded update), built on the last day of the
+    2020-2021 plan's assumed period (2021-03-31)."""
+    root = tmp_path_factory.mktemp("pendant")
+    data = plans_own_words(root / "data", until="2020-2021")  # later plans do not exist yet on that day
+    build(data, root / "ciso.db", today=dt.date(2021, 3, 31))
+    return root / "ciso.db"
 
 
 def test_real_statuses_are_exactly_what_the_plan_says(during):
-    current = {r["numero"]: r for r in query(during, "select * from statut_activites")}
+    current = {r["numero"]: r for r in query(during, "select * from statut_activites where plan_id = '2020-2021'")}
     stated = {  # (status, rule): the plan's own words, each read by a rule of readings.py
         "1.1.1": ("reporte", "S1"),  # « sera reporté à l'année 2021-2022 »
         "1.1.2": ("prevu", "S5"),  # « se tiendront en 2020-2021 »
@@ -143,14 +142,18 @@ def test_real_statuses_are_exactly_what_the_plan_says(during):
 
 def test_real_rollups(built, during):
     for db in (built, during):
-        plan = query(db, "select * from avancement_plans")[0]
-        elements = query(db, "select * from statut_elements")
+        plan = query(db, "select * from avancement_plans where plan_id = '2020-2021'")[0]
+        elements = query(db, "select * from statut_elements where plan_id = '2020-2021'")
         assert plan["nb_elements"] == len(elements) == 62  # 60 activities + 3.3 and 4.2, which have none
         for status in statuses(db):
             assert plan[f"nb_{status}"] == sum(e["statut"] == status for e in elements), status
         assert plan["nb_sans_suivi"] == sum(e["sans_suivi"] for e in elements)
-        assert plan["derniere_mise_a_jour"] is None
-    objectives = query(during, "select numero, nb_elements from avancement_objectifs")
+        latest = query(db, "select max(date) d from suivi where plan_id = '2020-2021' and source = 'mise_a_jour'")[0][
+            "d"
+        ]
+        assert plan["derniere_mise_a_jour"] == latest
+    assert query(during, "select derniere_mise_a_jour from avancement_plans")[0]["derniere_mise_a_jour"] is None
+    objectives = query(during, "select numero, nb_elements from avancement_objectifs where plan_id = '2020-2021'")
     assert [(o["numero"], o["nb_elements"]) for o in objectives] == [(1, 15), (2, 11), (3, 5), (4, 13), (5, 18)]
     actions = {r["numero"]: r for r in query(during, "select * from statut_actions")}
     assert (actions["2.1"]["statut"], actions["2.1"]["statut_de"]) == ("sans_bilan", "activites")  # 2.1.1 is due
@@ -161,14 +164,16 @@ def test_real_rollups(built, during):
 
 def test_no_planned_element_after_the_end_of_its_plan_without_a_closing_source(built):
     """Built today, years after 31 March 2021: nothing is « Prévu », « Conditionnel » or « En cours » any more."""
-    period = query(built, "select * from periodes")[0]
+    period = query(built, "select * from periodes where plan_id = '2020-2021'")[0]
     assert period["terminee"] == 1 and period["date_reference"] > period["fin"]
     for e in query(built, "select * from statut_elements"):
         if e["statut_declare"] in ("prevu", "conditionnel", "en_cours"):
             assert e["statut"] == "sans_bilan", e
         else:
             assert e["statut"] == e["statut_declare"], e
-    assert query(built, "select nb_prevu, nb_conditionnel, nb_en_cours from avancement_plans")[0] == {
+    assert query(
+        built, "select nb_prevu, nb_conditionnel, nb_en_cours from avancement_plans where plan_id = '2020-2021'"
+    )[0] == {
         "nb_prevu": 0,
         "nb_conditionnel": 0,
         "nb_en_cours": 0,
@@ -182,8 +187,9 @@ def test_no_planned_element_after_the_end_of_its_plan_without_a_closing_source(b
 async def test_progress_page_numbers_equal_the_views(ds, built):
     html = (await ds.client.get("/-/progres")).text
     data = (await ds.client.get("/-/progres.json")).json()
-    objectives = query(built, "select * from avancement_objectifs order by ordre")
-    assert data["objectifs"] == objectives and data["plan"] == "2020-2021"
+    latest = query(built, "select max(id) as id from plans")[0]["id"]  # the overview details the latest plan
+    objectives = query(built, "select * from avancement_objectifs where plan_id = ? order by ordre", [latest])
+    assert data["objectifs"] == objectives and data["plan"] == latest
     assert data["plans"] == query(built, "select * from avancement_plans order by plan_id desc")
     for o in objectives:
         link = f'<a href="/-/progres/{o["plan_id"]}/{o["numero"]}">Objectif {o["numero"]}</a></th>'
@@ -192,9 +198,12 @@ async def test_progress_page_numbers_equal_the_views(ds, built):
         names = statuses(built)
         assert cells[: len(names)] == [str(o[f"nb_{s}"]) for s in names]
         assert cells[len(names)] == str(o["nb_elements"])
-    plan = data["plans"][0]
+    plan = next(p for p in data["plans"] if p["plan_id"] == latest)
     assert f"<strong>{plan['nb_elements']}</strong> éléments suivis" in html
-    assert "aucune mise à jour publiée depuis le plan" in html
+    if plan["derniere_mise_a_jour"] is None:
+        assert "aucune mise à jour publiée depuis le plan" in html
+    else:
+        assert f"dernière mise à jour le {date_fr(plan['derniere_mise_a_jour'])}" in html
     first = objectives[0]
     parts = [
         f"{first['nb_' + x['id']]} {(x['libelle_pluriel'] if first['nb_' + x['id']] > 1 else x['libelle']).lower()}"
@@ -203,12 +212,16 @@ async def test_progress_page_numbers_equal_the_views(ds, built):
     ]
     label = f"{first['nb_elements']} éléments : {', '.join(parts)}"
     assert f'role="img" aria-label="{label}"' in html
-    assert "sans bilan publié" in label  # built years after the plan's end
-    # The period, its source (an assumption) and the date the statuses are computed at.
-    assert "Période du plan : du 1er avril 2020 au 31 mars 2021" in html and "<strong>hypothèse</strong>" in html
+    period = query(built, "select * from periodes where plan_id = ?", [latest])[0]
+    if period["terminee"]:
+        assert "sans bilan publié" in label  # built after the plan's end
+    # The period, its source (an assumption for 2020-2021) and the date the statuses are computed at.
+    assert f"Période du plan : du {date_fr(period['debut'])} au {date_fr(period['fin'])}" in html
+    if latest == "2020-2021":
+        assert "du 1er avril 2020 au 31 mars 2021" in html and "<strong>hypothèse</strong>" in html
     assert f"Statuts établis au <strong>{date_fr(plan['date_reference'])}</strong>" in html
-    assert data["periode"] == query(built, "select * from periodes")[0]
-    assert 'data-vega-spec="spec-2020-2021"' in html and "/static/vendor/vega-lite.min.js" in html
+    assert data["periode"] == period
+    assert f'data-vega-spec="spec-{latest}"' in html and "/static/vendor/vega-lite.min.js" in html
 
 
 @pytest.mark.asyncio
@@ -346,11 +359,13 @@ def test_action_update_applies_to_its_activities_unless_a_later_one_says_otherwi
 
 
 def test_rollups_follow_the_log(logged_db):
-    objective = {o["numero"]: o for o in query(logged_db, "select * from avancement_objectifs")}
+    objective = {
+        o["numero"]: o for o in query(logged_db, "select * from avancement_objectifs where plan_id = '2020-2021'")
+    }
     assert objective[1]["nb_realise"] == 1 and objective[1]["derniere_mise_a_jour"] == "2021-02-15"
     assert objective[2]["nb_realise"] == 5 and objective[2]["nb_conditionnel"] == 0
     assert objective[2]["part_realise"] == round(5 / 11, 4)
-    plan = query(logged_db, "select * from avancement_plans")[0]
+    plan = query(logged_db, "select * from avancement_plans where plan_id = '2020-2021'")[0]
     assert (plan["nb_realise"], plan["nb_mises_a_jour"], plan["derniere_mise_a_jour"]) == (6, 5, "2021-02-15")
 
 
@@ -363,7 +378,7 @@ async def logged_ds(logged_db):
 
 @pytest.mark.asyncio
 async def test_pages_show_the_log(logged_ds, logged_db):
-    overview = (await logged_ds.client.get("/-/progres")).text
+    overview = (await logged_ds.client.get("/-/progres/2020-2021")).text  # the plan's own overview
     assert "dernière mise à jour le 15 février 2021" in overview
     assert "(5 mises à jour)" in overview
     page = (await logged_ds.client.get("/-/progres/2020-2021/1")).text
@@ -431,6 +446,7 @@ def test_ajouter_refuses_and_writes_nothing(data_copy, args, message):
 
 def test_ajouter_appends_one_line_that_the_next_build_publishes(data_copy, tmp_path):
     log = data_copy / "suivi" / "mises-a-jour.csv"
+    log.write_text(LOG_HEADER, encoding="utf-8")  # a log with no update after the build date below
     before = log.read_bytes()
     result = ajouter(
         data_copy,

@@ -18,7 +18,7 @@ from ciso.build import build, fingerprint
 from ciso.cli import cli
 from ciso.site import datasette_kwargs
 from click.testing import CliRunner
-from conftest import DATA, FIXTURES, REAL_PLAN
+from conftest import FIXTURES, plan_lines, plans_own_words
 from datasette.app import Datasette
 from test_plan_parser import line_of
 
@@ -88,11 +88,9 @@ EXPECTED = {  # numbering -> (declared status, rule)
 
 @pytest.fixture(scope="module")
 def invented(tmp_path_factory):
-    """data/ plus the invented plan 2021-2022: nothing else added, as the README says."""
-    import shutil
-
-    data = tmp_path_factory.mktemp("invente") / "data"
-    shutil.copytree(DATA, data)
+    """The plans' own words (data/, no recorded update) plus the invented plan 2021-2022: nothing
+    else added, as the README says."""
+    data = plans_own_words(tmp_path_factory.mktemp("invente") / "data", until="2020-2021")
     (data / "plans" / "plan-action-2021-2022.txt").write_text(INVENTED, encoding="utf-8")
     db = data.parent / "ciso.db"
     build(data, db, today=dt.date(2021, 5, 1))
@@ -103,7 +101,10 @@ def test_the_same_wording_gets_the_same_status_in_every_plan(invented):
     rows = {r["numero"]: r for r in query(invented, "select * from statut_activites where plan_id = '2021-2022'")}
     assert {n: (r["statut_declare"], r["regle"]) for n, r in rows.items()} == EXPECTED
     # « Poursuite … » reads the same in the invented plan as in the real one (1.3.2, 1.4.2).
-    real = query(invented, "select statut_declare, regle from statut_activites where numero in ('1.3.2', '1.4.2')")
+    real = query(
+        invented,
+        "select statut_declare, regle from statut_activites where plan_id = '2020-2021' and numero in ('1.3.2', '1.4.2')",
+    )
     assert {(r["statut_declare"], r["regle"]) for r in real} == {EXPECTED["1.1.1"]}
     assert rows["1.2.3"]["date_fin"] == "2021-06-30"  # « Jusqu'à juin 2021 »: due at the end of June
     assert rows["1.2.3"]["statut"] == "en_cours"  # built on 2021-05-01
@@ -215,12 +216,12 @@ def test_a_target_must_be_quoted_from_the_position_s_own_action(data_copy):
 
 
 def test_every_plan_has_a_period_with_a_stated_source(built):
-    lines = REAL_PLAN.read_text(encoding="utf-8").split("\n")
+    lines = plan_lines(built)
     plans = query(built, "select p.id, p.debut, p.fin, pe.* from plans p join periodes pe on pe.plan_id = p.id")
     assert len(plans) == query(built, "select count(*) n from plans")[0]["n"] > 0
     for p in plans:
         assert p["nature"] in ("citation", "source", "hypothese")
-        assert p["citation_markup"] in lines[p["ligne"] - 1]  # quoted word for word, at its line
+        assert p["citation_markup"] in lines[p["id"]][p["ligne"] - 1]  # quoted word for word, at its line
         assert (p["debut"], p["fin"]) == (p["debut"], p["fin"]) and p["debut"] < p["fin"]
         if p["nature"] != "citation":
             assert p["source"], p  # where the dates come from, or what the assumption rests on
@@ -257,11 +258,12 @@ def test_curated_periods_are_checked(data_copy, old, new, message):
 
 @pytest.fixture(scope="module")
 def both_sides(tmp_path_factory):
-    """The real data built on the last day of the period and on the day after, downloads included."""
+    """The real plan's own words built on the last day of its period and on the day after, downloads included."""
     built = {}
+    data = plans_own_words(tmp_path_factory.mktemp("deux-cotes") / "data", until="2020-2021")
     for day in (LAST_DAY, DAY_AFTER):
         folder = tmp_path_factory.mktemp(day.isoformat())
-        build(DATA, folder / "ciso.db", today=day, export_dir=folder / "export")
+        build(data, folder / "ciso.db", today=day, export_dir=folder / "export")
         built[day] = folder / "ciso.db"
     return built
 
@@ -320,7 +322,7 @@ def test_the_reference_date_can_be_injected_and_is_checked(data_copy, tmp_path, 
     db = tmp_path / "ciso.db"
     result = CliRunner().invoke(cli, ["build", "--data", str(data_copy), "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert query(db, "select date_reference, terminee from periodes") == [
+    assert query(db, "select date_reference, terminee from periodes where plan_id = '2020-2021'") == [
         {"date_reference": "2021-03-31", "terminee": 0}
     ]
     monkeypatch.setenv(periods.ENV_DATE, "31/03/2021")
@@ -329,10 +331,12 @@ def test_the_reference_date_can_be_injected_and_is_checked(data_copy, tmp_path, 
     assert "variable d'environnement CISO_DATE_REFERENCE" in result.output and "écrivez AAAA-MM-JJ" in result.output
 
 
-def test_the_fingerprint_changes_when_a_period_ends_so_serve_rebuilds(monkeypatch):
+def test_the_fingerprint_changes_when_a_period_ends_so_serve_rebuilds(monkeypatch, tmp_path):
+    data = plans_own_words(tmp_path / "data", until="2020-2021")
+
     def at(day: str) -> str:
         monkeypatch.setenv(periods.ENV_DATE, day)
-        return fingerprint(DATA)
+        return fingerprint(data)
 
     assert at("2021-03-30") == at("2021-03-31")  # the same state: no rebuild
     assert at("2021-03-31") != at("2021-04-01")  # the period is over: rebuild
