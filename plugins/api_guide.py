@@ -117,7 +117,7 @@ async def guide_data(datasette, request) -> dict:
         + "?"
         + urlencode({"pays__arraycontains": v["pays"], "_shape": "array"}),
         "startswith": t(DATABASE, "activites", format="json") + "?numero__startswith=2.1&_shape=array",
-        "statut": t(DATABASE, "statut_activites", format="json") + "?statut=conditionnel&_shape=array",
+        "statut": t(DATABASE, "statut_activites", format="json") + "?statut_declare=conditionnel&_shape=array",
         "gte": t(DATABASE, "activites", format="json") + "?ligne__gte=150&_sort_desc=ligne&_shape=array",
         "col": t(DATABASE, "activites", format="json") + "?_col=numero&_col=texte&_shape=array",
         "facets": t(DATABASE, "activites", format="json") + "?_facet_array=pays&_size=0",

@@ -47,8 +47,8 @@ async def code_lists(db, tables_meta: dict) -> dict[str, list[dict]]:
     existing = set(await db.table_names())
     result = {}
     for table in names:
-        if table not in existing:
-            continue
+        if table not in existing or "id" not in await db.table_columns(table):
+            continue  # curated readings keyed otherwise (periodes) are not lists of codes
         label = (tables_meta.get(table) or {}).get("label_column") or "id"
         values = await rows(db, f"select id as valeur, {escape_sqlite(label)} as libelle from {escape_sqlite(table)}")
         result[table] = sorted(values, key=lambda v: str(v["valeur"]))

@@ -37,7 +37,7 @@ async def home_data(datasette) -> dict:
     if {"passages", "plans"} <= existing:
         row = (
             await db.execute(
-                "select texte, plan_id, ligne_debut from passages "
+                "select texte, texte_markup, plan_id, ligne_debut from passages "
                 "where plan_id = (select max(id) from plans) and type = :type order by ligne_debut limit 1",
                 {"type": "paragraphe"},
             )
@@ -45,11 +45,13 @@ async def home_data(datasette) -> dict:
         data["presentation"] = dict(row) if row else None
     if "statut_activites" in set(await db.table_names()) | set(await db.view_names()):
         n = (
-            await db.execute("select count(*) from statut_activites where statut = :statut", {"statut": "conditionnel"})
+            await db.execute(
+                "select count(*) from statut_activites where statut_declare = :statut", {"statut": "conditionnel"}
+            )
         ).first()[0]
         data["conditionnelles"] = {
             "nombre": n,
-            "href": datasette.urls.table(DATABASE, "statut_activites") + "?statut=conditionnel#facet-pays",
+            "href": datasette.urls.table(DATABASE, "statut_activites") + "?statut_declare=conditionnel#facet-pays",
         }
     for name, query in (await datasette.get_canned_queries(DATABASE, None)).items():
         if await runs(db, query["sql"], query.get("params") or []):

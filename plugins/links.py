@@ -44,7 +44,7 @@ FOREIGN_IN = {("organisations", "type"): "types_organisation"}
 ARRAYS = {"organisations", "pays", "instruments", "themes"}
 ARRAY_TABLES = {"activites", "actions", "statut_activites", "statut_actions"}
 # Facets only: columns whose values are codes of a table that is not linked on every page.
-FACET_ONLY = {"statut": "statuts"}
+FACET_ONLY = {"statut": "statuts", "statut_declare": "statuts", "depend_de_statut": "statuts"}
 # Facets on 0/1 columns.
 FLAG_LABELS = {"sans_suivi": {"0": "suivi publié", "1": "aucun suivi publié"}}
 # Columns that give a line of the plan named by the row's plan_id: they link to /-/source/{plan}#L{line}.

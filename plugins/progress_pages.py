@@ -119,8 +119,11 @@ async def render_progress(datasette, request, featured: str | None):
     objectives = await rows(
         db, "select * from avancement_objectifs where plan_id = :plan order by ordre", {"plan": featured}
     )
+    period = await period_of(db, featured)
     if request.url_vars.get("format") == ".json":
-        return Response.json({"statuts": statuts, "plans": plans, "plan": featured, "objectifs": objectives})
+        return Response.json(
+            {"statuts": statuts, "plans": plans, "plan": featured, "periode": period, "objectifs": objectives}
+        )
     for plan in plans:
         plan["segments"] = segments(plan, statuts)
         plan["etiquette"] = bar_label(plan, statuts)
@@ -132,12 +135,19 @@ async def render_progress(datasette, request, featured: str | None):
                 "statuts": statuts,
                 "plans": plans,
                 "plan": detail(datasette, chosen, objectives, statuts) if chosen else None,
+                "periode": period,
                 "page_plan": request.url_vars.get("plan") is not None,
                 "graphiques": True,
             },
             request=request,
         )
     )
+
+
+async def period_of(db, plan: str | None) -> dict | None:
+    """The plan's period, where it comes from, and the date the statuses are computed at (table periodes)."""
+    found = await rows(db, "select * from periodes where plan_id = :plan", {"plan": plan})
+    return found[0] if found else None
 
 
 async def progress_overview(datasette, request):
@@ -182,9 +192,18 @@ async def progress_objective(datasette, request):
     await check_visible(datasette, request)
     plan = request.url_vars["plan"]
     objective, progress, actions, history = await objective_data(datasette, plan, request.url_vars["objectif"])
-    if request.url_vars.get("format") == ".json":
-        return Response.json({"objectif": objective, "avancement": progress, "actions": actions, "historique": history})
     db = datasette.get_database(DATABASE)
+    period = await period_of(db, plan)
+    if request.url_vars.get("format") == ".json":
+        return Response.json(
+            {
+                "objectif": objective,
+                "periode": period,
+                "avancement": progress,
+                "actions": actions,
+                "historique": history,
+            }
+        )
     statuts = await statuses(db)
     oid = objective["id"]
     sql = {
@@ -216,6 +235,7 @@ async def progress_objective(datasette, request):
                 "liste_statuts": statuts,
                 "sql": sql,
                 "voisins": [s["numero"] for s in siblings],
+                "periode": period,
             },
             request=request,
         )

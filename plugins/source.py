@@ -17,7 +17,7 @@ async def source_page(datasette, request):
     lines = [
         dict(r)
         for r in await db.execute(
-            "select numero, texte from lignes where plan_id = :plan order by numero", {"plan": plan_id}
+            "select numero, texte, texte_markup from lignes where plan_id = :plan order by numero", {"plan": plan_id}
         )
     ]
     # Headings link to their rows: objective sections, actions and bullets.

@@ -34,12 +34,13 @@ def figure(datasette, value: int, table: str, **filters) -> dict:
 
 
 def map_spec(datasette, countries: list[dict]) -> dict:
-    """Vega-Lite world map: countries named in the plans, coloured by number of activities."""
+    """Vega-Lite world map: the countries where CISO works or has partners (pays_partenaires), coloured by
+    the number of activities that take place there or with partners there."""
     values = [
         {
             "code": c["code_numerique"],
             "pays": c["nom"],
-            "activites": c["nb_activites"],
+            "activites": c["nb_activites_travail"],
             "partenariats": c["nb_partenariats"],
             "organisations": c["nb_organisations"],
         }
@@ -51,7 +52,7 @@ def map_spec(datasette, countries: list[dict]) -> dict:
     }
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "description": "Pays nommés dans les plans du CISO, selon le nombre d'activités qui les nomment",
+        "description": "Pays où le CISO travaille ou a des partenaires, selon le nombre d'activités qui s'y déroulent",
         "width": "container",
         "height": 340,
         "autosize": {"type": "fit-x", "contains": "padding"},
@@ -81,7 +82,7 @@ def map_spec(datasette, countries: list[dict]) -> dict:
                     },
                     "tooltip": [
                         {"field": "pays", "title": "Pays"},
-                        {"field": "activites", "title": "Activités qui le nomment"},
+                        {"field": "activites", "title": "Activités sur place ou avec des partenaires"},
                         {"field": "partenariats", "title": "Partenariats"},
                         {"field": "organisations", "title": "Organisations établies"},
                     ],
@@ -102,7 +103,7 @@ async def transparency_page(datasette, request):
         left join organisations o on o.id = f.organisation_id
         join statuts_financement st on st.id = f.statut
         left join financements r on r.id = f.remplace_par
-        order by case f.statut when 'obtenu' then 1 when 'en_attente' then 2 when 'vise' then 3 else 4 end, f.nom""",
+        order by st.ordre, f.nom""",
     )
     by_status = await rows(db, "select * from financements_par_statut")
     partnerships = await rows(
@@ -120,13 +121,14 @@ async def transparency_page(datasette, request):
         left join partenariats pa on pa.role = r.id group by r.id order by r.libelle""",
     )
     countries = await rows(db, "select * from pays_partenaires")
+    others = await rows(db, "select * from autres_pays")
     positions = await rows(db, "select * from positions order by rowid")
     instruments = {r["id"]: r for r in await rows(db, "select id, titre, titre_court, url from instruments")}
     actions = {
         r["id"]: r
         for r in await rows(
             db,
-            """select id, numero, titre, plan_id, objectif_id from actions where id in (
+            """select id, numero, titre, titre_markup, plan_id, objectif_id from actions where id in (
                 select action_id from positions_actions union select action_id from financements_actions
                 union select action_id from partenariats_actions)""",
         )
@@ -139,7 +141,7 @@ async def transparency_page(datasette, request):
             "(select action_id from positions_actions))",
         )
     }
-    country_names = {c["pays_id"]: c["nom"] for c in countries}
+    country_names = {c["pays_id"]: c["nom"] for c in countries + others}
     for p in positions:
         p["instruments"] = [instruments[i] for i in json.loads(p["instruments"])]
         p["actions"] = [
@@ -148,6 +150,12 @@ async def transparency_page(datasette, request):
         p["pays"] = [{"id": c, "nom": country_names.get(c, c)} for c in json.loads(p["pays"])]
     for item in funding + partnerships:
         item["actions"] = [actions[a] for a in json.loads(item["actions"])]
+    readings = await rows(db, "select * from regles_lecture order by ordre")
+    corrections = await rows(
+        db, "select operation, count(*) as nombre from corrections_liens group by operation order by operation"
+    )
+    for c in corrections:
+        c.update(figure(datasette, c["nombre"], "corrections_liens", operation=c["operation"]))
     team = await rows(db, "select * from equipe order by rowid")
     bodies = await rows(db, "select * from instances order by type desc, rowid")
     # Every reference file, and the files of the five latest plans (all of them are in the sources table).
@@ -160,22 +168,26 @@ async def transparency_page(datasette, request):
     built = {r["cle"]: r["valeur"] for r in await rows(db, "select cle, valeur from construction")}
     plans = await rows(db, "select id, titre, fichier, sha256 from plans order by id")
     organisations = (await rows(db, "select count(*) as n from organisations where id != 'ciso'"))[0]["n"]
-    with_activities = [c for c in countries if c["nb_activites"]]
     figures = {
         "financements": figure(datasette, len(funding), "financements"),
         "statuts": [{**s, **figure(datasette, s["nombre"], "financements", statut=s["statut"])} for s in by_status],
         "partenariats": figure(datasette, len(partnerships), "partenariats"),
         "roles": [{**r, **figure(datasette, r["nombre"], "partenariats", role=r["id"])} for r in roles if r["nombre"]],
         "organisations": figure(datasette, organisations, "organisations", id__not="ciso"),
-        "pays_activites": figure(datasette, len(with_activities), "pays_partenaires", nb_activites__gt=0),
-        "pays": figure(datasette, len(countries), "pays"),
+        "pays_partenaires": figure(datasette, len(countries), "pays_partenaires"),
+        "autres_pays": figure(datasette, len(others), "autres_pays"),
+        "pays": figure(datasette, len(countries) + len(others), "pays"),
         "positions": figure(datasette, len(positions), "positions"),
         "equipe": figure(datasette, len(team), "equipe"),
         "instances": figure(datasette, len(bodies), "instances"),
         "sources": figure(datasette, source_count, "sources"),
     }
     for c in countries:
-        c["figure"] = figure(datasette, c["nb_activites"], "activites_pays", pays_id=c["pays_id"])
+        c["figure"] = figure(
+            datasette, c["nb_activites_travail"], "activites_pays", pays_id=c["pays_id"], nature="travail"
+        )
+    for c in countries + others:
+        c["figure_toutes"] = figure(datasette, c["nb_activites"], "activites_pays", pays_id=c["pays_id"])
     return Response.html(
         await datasette.render_template(
             "transparency.html",
@@ -183,6 +195,7 @@ async def transparency_page(datasette, request):
                 "financements": funding,
                 "partenariats": partnerships,
                 "pays": countries,
+                "autres_pays": others,
                 "positions": positions,
                 "equipe": team,
                 "instances": bodies,
@@ -193,6 +206,8 @@ async def transparency_page(datasette, request):
                 "carte": json_for_script(map_spec(datasette, countries)),
                 "graphiques": True,
                 "iati": await iati_section(datasette, db),
+                "lectures": readings,
+                "corrections": corrections,
             },
             request=request,
         )
@@ -235,6 +250,18 @@ async def iati_section(datasette, db) -> dict:
         {"plan": latest},
     )
     plan_count = (await rows(db, "select count(*) as n from plans"))[0]["n"]
+    rules = await rows(db, "select * from regles_iati order by ordre")
+    warnings = [r for r in rules if r["gravite"] == "avertissement" and r["nb_constats"]]
+    for w in warnings:
+        w["figure"] = figure(datasette, w["nb_constats"], "controles_iati", regle_id=w["id"])
+        w["actions"] = await rows(
+            db,
+            """select distinct c.action_id, a.numero, a.plan_id from controles_iati c join actions a on a.id = c.action_id
+            where c.regle_id = :rule order by a.ordre""",
+            {"rule": w["id"]},
+        )
+    error_count = (await rows(db, "select count(*) as n from controles_iati where gravite = 'erreur'"))[0]["n"]
+    split = await rows(db, "select distinct action_id, nb_pays from iati_pays where nb_pays > 1 order by ordre")
     statuses = await rows(db, "select id, libelle, code_iati from statuts order by ordre")
     for status in statuses:
         status["iati_libelle"] = codelist("ActivityStatus").get(str(status["code_iati"]), {}).get("fr")
@@ -243,6 +270,13 @@ async def iati_section(datasette, db) -> dict:
     folder = downloads_dir(datasette)
     return {
         "plans": plans,
+        "regles": figure(datasette, len(rules), "regles_iati"),
+        "erreurs": figure(datasette, error_count, "controles_iati", gravite="erreur"),
+        "avertissements": warnings,
+        "avertissements_total": figure(
+            datasette, sum(w["nb_constats"] for w in warnings), "controles_iati", gravite="avertissement"
+        ),
+        "repartitions": split,
         "secteurs": sectors,
         "non_classees": unclassified,
         "non_classees_figure": figure(datasette, len(unclassified), "iati_activites", avec_secteur=0, plan_id=latest),

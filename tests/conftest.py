@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -24,9 +25,11 @@ from ciso.build import build
 from ciso.site import ROOT, datasette_kwargs
 from datasette.app import Datasette
 
-DATA = ROOT / "data"
+# The published sources; CISO_DATA points the data-dependent tests at another copy (the README
+# procedures test runs them on data/ plus a new plan and recorded updates).
+DATA = Path(os.environ.get("CISO_DATA") or ROOT / "data")
 FIXTURES = Path(__file__).parent / "fixtures"
-REAL_PLAN = DATA / "plans" / "plan-action-2020-2021.txt"
+REAL_PLAN = ROOT / "data" / "plans" / "plan-action-2020-2021.txt"  # the plan as received, never edited
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -38,6 +41,35 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def rows(db: Path, sql: str, params=()) -> list[dict]:
+    """The rows of a query on a database file, as dicts."""
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute(sql, params)]
+
+
+def plans_own_words(target: Path, until: str | None = None) -> Path:
+    """A copy of DATA at ``target`` with no recorded progress update (the log reduced to its
+    header): what the plans themselves say. With ``until`` (a plan id such as ``2020-2021``),
+    the plans that come after it are left out too. Returns ``target``."""
+    shutil.copytree(DATA, target, ignore=shutil.ignore_patterns("interne"))
+    log = target / "suivi" / "mises-a-jour.csv"
+    log.write_text(log.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    if until is not None:
+        for plan in (target / "plans").glob("*.txt"):
+            if plan.stem.removeprefix("plan-action-") > until:
+                plan.unlink()
+    return target
+
+
+def plan_lines(db: Path) -> dict[str, list[str]]:
+    """Each plan's lines, read from its file under DATA (plans.fichier)."""
+    return {
+        p["id"]: (DATA / p["fichier"]).read_text(encoding="utf-8-sig").replace("\r\n", "\n").split("\n")
+        for p in rows(db, "select id, fichier from plans")
+    }
 
 
 @pytest.fixture(scope="session")

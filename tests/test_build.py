@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 from ciso.cli import cli
 from click.testing import CliRunner
-from conftest import DATA, FIXTURES, REAL_PLAN
+from conftest import DATA, FIXTURES, plan_lines, rows
 from test_plan_parser import RULES, line_of
 
 FIXTURE_PLAN = FIXTURES / "plans" / "plan-action-2021-2022.txt"
@@ -26,42 +25,74 @@ def run(*args):
     return result
 
 
-def rows(db, sql, params=()):
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(r) for r in conn.execute(sql, params)]
-
-
 def test_real_plan_loads_with_expected_counts(built):
-    assert rows(built, "select id, debut, fin, fichier from plans") == [
-        {"id": "2020-2021", "debut": "2020-04-01", "fin": "2021-03-31", "fichier": "plans/plan-action-2020-2021.txt"}
-    ]
-    counts = {t: rows(built, f"select count(*) n from {t}")[0]["n"] for t in ("objectifs", "actions", "activites")}
+    """The plan as received (never edited) always gives these counts, whatever other plans are added."""
+    assert rows(
+        built, "select id, debut, fin, fichier from plans where fichier = 'plans/plan-action-2020-2021.txt'"
+    ) == [{"id": "2020-2021", "debut": "2020-04-01", "fin": "2021-03-31", "fichier": "plans/plan-action-2020-2021.txt"}]
+    counts = {
+        t: rows(built, f"select count(*) n from {t} where plan_id = '2020-2021'")[0]["n"]
+        for t in ("objectifs", "actions", "activites")
+    }
     assert counts == {"objectifs": 5, "actions": 22, "activites": 60}
 
 
+def joined(lines: list[str], first: int, last: int) -> str:
+    """A paragraph of the plan that may run over several lines, as one line."""
+    return " ".join(line.strip() for line in lines[first - 1 : last])
+
+
 def test_every_ligne_points_at_its_text(built):
-    lines = REAL_PLAN.read_text(encoding="utf-8").split("\n")
+    lines = plan_lines(built)
     for o in rows(built, "select * from objectifs"):
-        assert lines[o["ligne"] - 1].startswith(f"OBJECTIF {o['numero']} : {o['titre']}")
-        assert lines[o["ligne_annonce"] - 1] == f"Objectif {o['numero']} : {o['titre_annonce']}"
+        text = lines[o["plan_id"]]
+        assert text[o["ligne"] - 1].startswith(f"OBJECTIF {o['numero']} : {o['titre_markup']}")
+        assert text[o["ligne_annonce"] - 1] == f"Objectif {o['numero']} : {o['titre_annonce_markup']}"
     for a in rows(built, "select * from actions"):
-        assert lines[a["ligne"] - 1] == f"{a['numero']} {a['titre']}"
+        assert lines[a["plan_id"]][a["ligne"] - 1] == f"{a['numero']} {a['titre_markup']}"
     for act in rows(built, "select * from activites"):
-        assert lines[act["ligne"] - 1] == f"- {act['texte']}"
+        assert joined(lines[act["plan_id"]], act["ligne"], act["ligne_fin"]) == f"- {act['texte_markup']}"
     for p in rows(built, "select * from passages"):
         prefix = "- " if p["type"] == "puce" else ""
-        assert lines[p["ligne_debut"] - 1].strip() == prefix + p["texte"]
+        assert joined(lines[p["plan_id"]], p["ligne_debut"], p["ligne_fin"]) == prefix + p["texte_markup"]
     for table in ("organisations", "pays", "instruments", "themes"):
         for r in rows(built, f"select * from {table}"):
-            assert r["citation"] in lines[r["ligne"] - 1], (table, r["id"])
+            assert r["citation_markup"] in lines[r["plan_id"]][r["ligne"] - 1], (table, r["id"])
+
+
+def test_the_plans_words_are_plain_text_with_the_markup_kept_beside_them(built):
+    """Search, CSV, JSON and IATI get the words only; the pages render the *_markup twin."""
+    from ciso.markup import has_markup, plain
+    from ciso.schema import MARKUP
+
+    assert MARKUP["activites"] == ("texte",) and "citation" in MARKUP["financements"]
+    marked = 0
+    for table, columns in MARKUP.items():
+        for r in rows(built, f"select * from {table}"):
+            for column in columns:
+                original = r[f"{column}_markup"]
+                assert r[column] == (None if original is None else plain(original)), (table, column)
+                assert r[column] is None or not has_markup(r[column]), (table, column)
+                marked += bool(r[f"{column}_markup"] and has_markup(r[f"{column}_markup"]))
+    assert marked  # the real plan has markup (*Labor for Palestine*, 45^e, 1^{er}): the test means something
+    one = rows(built, "select texte, texte_markup from lignes where texte_markup like '%45^e%'")
+    assert one == [{"texte": one[0]["texte_markup"].replace("45^e", "45e"), "texte_markup": one[0]["texte_markup"]}]
 
 
 def test_passages_read_back_the_whole_document(built):
-    text = REAL_PLAN.read_text(encoding="utf-8").split("\n")
-    passages = rows(built, "select type, texte, ligne_debut from passages order by ordre")
-    expected = [line.strip() for line in text if line.strip()]
-    assert [("- " if p["type"] == "puce" else "") + p["texte"] for p in passages] == expected
+    for plan_id, text in plan_lines(built).items():
+        passages = rows(
+            built,
+            "select type, texte_markup, ligne_debut, ligne_fin from passages where plan_id = ? order by ordre",
+            [plan_id],
+        )
+        assert [("- " if p["type"] == "puce" else "") + p["texte_markup"] for p in passages] == [
+            joined(text, p["ligne_debut"], p["ligne_fin"]) for p in passages
+        ]
+        covered = {n for p in passages for n in range(p["ligne_debut"], p["ligne_fin"] + 1)}
+        assert covered == {n for n, line in enumerate(text, 1) if line.strip()}  # every non-blank line, once
+        lines = rows(built, "select texte_markup from lignes where plan_id = ? order by numero", [plan_id])
+        assert "\n".join(r["texte_markup"] for r in lines) == "\n".join(text).rstrip("\n")
 
 
 def test_ids_are_stable_readable_and_derived_from_numbering(built):
@@ -198,7 +229,7 @@ def test_links_fat_in_mexico_on_activities_of_2_1(built):
     linked = rows(
         built,
         "select a.numero, a.texte from activites_organisations l join activites a on a.id = l.activite_id "
-        "where l.organisation_id = 'fat' order by a.ordre",
+        "where l.organisation_id = 'fat' and a.plan_id = '2020-2021' order by a.ordre",
     )
     assert [r["numero"] for r in linked] == ["2.1.1", "2.1.2", "2.1.4"]
     for r in rows(built, "select numero, texte, organisations from activites where action_id = '2020-2021-2-1'"):
@@ -276,8 +307,13 @@ def test_a_bad_source_date_epoch_is_refused_and_nothing_is_written(tmp_path):
 
 
 def test_the_build_time_is_now_without_source_date_epoch():
-    from ciso.build import build_time
+    from ciso.clock import build_time
+    from ciso.periods import reference_date
 
     before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     assert before <= build_time({}) <= dt.datetime.now(dt.UTC)
     assert build_time({"SOURCE_DATE_EPOCH": "0"}) == dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    # The statuses' reference date: CISO_DATE_REFERENCE, else the build's day.
+    assert reference_date(None, {"SOURCE_DATE_EPOCH": "1700000000"}) == dt.date(2023, 11, 14)
+    both = {"SOURCE_DATE_EPOCH": "1700000000", "CISO_DATE_REFERENCE": "2021-01-31"}
+    assert reference_date(None, both) == dt.date(2021, 1, 31)

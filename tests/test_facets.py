@@ -54,7 +54,7 @@ async def test_array_facet_by_country_shows_mexico_with_its_count(ds, built):
     mexico = count(
         built, "select count(*) from activites where exists (select 1 from json_each(pays) where value = 'MX')"
     )
-    assert mexico == 5
+    assert mexico == count(built, "select count(*) from activites_pays where pays_id = 'MX'") >= 5
     pays = facet_values(page, "pays")
     assert pays["MX"] == ("Mexique", mexico)
     assert pays["HT"][0] == "Haïti"
@@ -85,9 +85,12 @@ async def test_status_facets_on_the_current_status_view(ds, built):
         label = count(built, "select libelle from statuts where id = ?", [code])
         assert statuts[code] == (label, n)
     assert facet_values(page, "sans_suivi")["1"][0] == "aucun suivi publié"
-    assert facet_values(page, "pays")["MX"] == ("Mexique", 5)
+    mexico = count(built, "select count(*) from activites_pays where pays_id = 'MX'")
+    assert facet_values(page, "pays")["MX"] == ("Mexique", mexico)
+    declared = facet_values(page, "statut_declare")  # what the sources last said, labelled too
+    assert declared["conditionnel"] == ("Conditionnel", 2) and declared["prevu"][0] == "Prévu"
     actions = (await ds.client.get("/ciso/statut_actions")).text
-    assert facet_values(actions, "statut")["prevu"][0] == "Prévu"
+    assert facet_values(actions, "statut_declare")["prevu"][0] == "Prévu"
 
 
 @pytest.mark.asyncio

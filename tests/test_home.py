@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 from ciso.fr import nombre_fr
-from conftest import REAL_PLAN
+from conftest import plan_lines, rows
 from test_french_pages import assert_no_english
 
 pytestmark = pytest.mark.asyncio
@@ -20,14 +20,19 @@ async def home(ds) -> str:
     return response.text
 
 
-async def test_home_presents_ciso_in_the_plan_s_own_words(ds):
+async def test_home_presents_ciso_in_the_plan_s_own_words(ds, built):
+    """The first paragraph of the latest plan, word for word, with its line (for 2020-2021:
+    « Depuis sa création en 1975, le Centre international de solidarité ouvrière… »)."""
     page = await home(ds)
     assert_no_english(page)
-    lines = REAL_PLAN.read_text(encoding="utf-8").split("\n")
+    latest = rows(built, "select id from plans order by id desc limit 1")[0]["id"]
+    lines = plan_lines(built)[latest]
+    first = next(i for i, line in enumerate(lines, 1) if i > 1 and line.strip() and not line.strip().isupper())
     quote = re.search(r"<blockquote>(.*?)</blockquote>", page, re.S)
-    number = next(i for i, line in enumerate(lines, 1) if line.startswith("Depuis sa création en 1975"))
-    assert html.unescape(quote[1]) == lines[number - 1]
-    assert f'<a class="ciso-ligne" href="/-/source/2020-2021#L{number}">ligne {number}</a>' in page
+    assert html.unescape(quote[1]) == lines[first - 1]
+    assert f'<a class="ciso-ligne" href="/-/source/{latest}#L{first}">ligne {first}</a>' in page
+    if latest == "2020-2021":
+        assert lines[first - 1].startswith("Depuis sa création en 1975")
 
 
 async def test_home_counts_come_from_the_database(ds, built):
@@ -54,7 +59,7 @@ async def test_home_search_box_and_shortcuts(ds):
     assert '<form class="ciso-recherche" action="/-/recherche" method="get" role="search">' in page
     assert '<input type="search" id="ciso-q" name="q"' in page
     assert (
-        '<a href="/ciso/statut_activites?statut=conditionnel#facet-pays">Activités conditionnelles au financement, par pays</a>'
+        '<a href="/ciso/statut_activites?statut_declare=conditionnel#facet-pays">Activités conditionnelles au financement, par pays</a>'
         in page
     )
     assert '<a href="/ciso/activites_par_pays"' in page and '<a href="/ciso/recherche"' in page

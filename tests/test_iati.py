@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 import xmlschema
-from ciso import iati
+from ciso import iati, iati_rules
 from ciso.build import fingerprint
 from ciso.cli import cli
 from ciso.export import ExportError, export
@@ -87,15 +87,26 @@ def test_export_of_the_real_data_validates_against_the_xsd_and_codelists(built):
         values = set(root.xpath(xpath))
         assert values, xpath  # every kind of code is really used, so the check means something
         assert values <= codes_of(name), (xpath, values - codes_of(name))
-    assert set(root.xpath("//activity-status/@code")) == {"1", "2"}
-    assert set(root.xpath("//sector/@code")) == {"16070", "99820"}
+    published = query(built, "select * from iati_activites where dans_le_fichier = 1")
+    assert set(root.xpath("//activity-status/@code")) == {str(r["code_statut_iati"]) for r in published}
+    assert set(root.xpath("//sector/@code")) == {r["code"] for r in query(built, "select code from secteurs")}
+    # Against every IATI rule we implement: no error; the warnings are those the database lists.
+    found = iati_rules.findings(path.read_bytes())
+    assert iati_rules.errors(found) == []
+    stored = query(built, "select regle_id, activite, element from controles_iati order by id")
+    assert [(f.rule, f.activity, f.element) for f in found] == [tuple(r.values()) for r in stored]
+    assert {r["regle_id"] for r in stored} <= {r.id for r in iati_rules.RULES if r.severity == "avertissement"}
 
 
 def test_one_activity_per_action_in_french(built):
     root = parse(built)
-    actions = query(built, "select id, numero, titre from actions order by ordre")
+    actions = query(built, "select action_id as id from iati_activites where dans_le_fichier = 1 order by ordre")
     identifiers = [a.findtext("iati-identifier") for a in root.iter("iati-activity")]
     assert identifiers == [f"{iati.PLACEHOLDER_IDENTIFIER}-{a['id']}" for a in actions]
+    # Every action of the real plan has a sector, so all are in the file (an action of a plan not yet
+    # classed by sector is left out, and /-/transparence says so).
+    real = "select count(*) n from {} where plan_id = '2020-2021'"
+    assert sum(a["id"].startswith("2020-2021-") for a in actions) == query(built, real.format("actions"))[0]["n"]
     assert all(n.get(XML_LANG) == "fr" for n in root.iter("narrative"))
     titles = [a.find("title/narrative").text for a in root.iter("iati-activity")]
     assert titles[:2] == ["1.1 Stage intersyndical annuel", "1.2 Outils d'éducation"]
@@ -114,15 +125,25 @@ def test_activity_2_1_partners_countries_and_links(built):
     by_role = {}
     for org in a.findall("participating-org"):
         by_role.setdefault(org.get("role"), set()).add(org.findtext("narrative"))
-    assert by_role["4"] == {"Front authentique du travail", "Institut culturel Karl-Lévêque"}  # implementing
-    assert by_role["1"] == {"Fondation Louise-Grenier"}  # funding obtained for 2.1; PSOCI is only awaited
+    # Implementing: FAT only. ICKL co-coordinates only « Si le PSOCI est obtenu » (2.1.2): not declared.
+    assert by_role["4"] == {"Front authentique du travail"}
+    # Funding: none. The Louise-Grenier foundation's « appui » is not said to be funding; PSOCI is only awaited.
+    assert "1" not in by_role
     assert by_role["2"] == {"Centre international de solidarité ouvrière"}  # accountable
     implementing = {o.findtext("narrative"): o.get("type") for o in a.findall("participating-org[@role='4']")}
-    assert implementing == {"Front authentique du travail": "24", "Institut culturel Karl-Lévêque": "24"}
+    assert implementing == {"Front authentique du travail": "24"}
+    # Haiti is named only by the conditional 2.1.2: Mexico alone, so no percentage is needed.
     countries = {c.get("code"): c.findtext("narrative") for c in a.findall("recipient-country")}
-    assert countries == {"MX": "Mexique", "HT": "Haïti"}
-    assert all(c.get("percentage") is None for c in a.findall("recipient-country"))  # no split invented
-    assert a.find("activity-status").get("code") == "2"  # en_cours
+    assert countries == {"MX": "Mexique"}
+    assert a.find("recipient-country").get("percentage") is None
+    # The status the sources support: the last declared one (2.1.1 « Jusqu'à décembre 2020 » : en cours), explained.
+    row = query(built, "select * from iati_activites where action_id = '2020-2021-2-1'")[0]
+    assert (row["statut"], row["statut_declare"]) == ("sans_bilan", "en_cours")
+    assert a.find("activity-status").get("code") == "2"
+    description = a.find("description/narrative").text
+    assert "sans bilan publié" in description and "dernier statut que donnent nos sources : en cours" in description
+    assert "L'activité 2.1.2 dépend d'une condition que pose le plan (« Si le PSOCI est obtenu »)" in description
+    assert "(hypothèse)" in description  # the planned dates are the assumed period of the plan
     assert {d.get("type"): d.get("iso-date") for d in a.findall("activity-date")} == {
         "1": "2020-04-01",
         "3": "2021-03-31",
@@ -135,6 +156,32 @@ def test_activity_2_1_partners_countries_and_links(built):
     assert link.get("url") == f"{iati.PLACEHOLDER_SITE}/-/source/2020-2021#L79"
     assert link.find("category").get("code") == "A02" and link.find("language").get("code") == "fr"
     assert a.find("reporting-org").get("ref") == iati.PLACEHOLDER_IDENTIFIER
+
+
+def test_several_countries_are_split_equally_and_say_so(built):
+    """Rule 3.1.2 wants percentages that no source gives: an equal split, labelled as a convention."""
+    root = parse(built)
+    split = query(built, "select * from iati_pays where nb_pays > 1 order by ordre, pays_id")
+    assert {r["action_id"] for r in split} == {"2020-2021-3-2"}  # the partners' countries of 3.2.2
+    a = activity(root, "2020-2021-3-2")
+    shares = {c.get("code"): float(c.get("percentage")) for c in a.findall("recipient-country")}
+    assert shares == {r["pays_id"]: r["pourcentage"] for r in split}
+    assert abs(sum(shares.values()) - 100) < 0.001 and max(shares.values()) - min(shares.values()) <= 0.05
+    assert (
+        "par convention, l'action est répartie à parts égales entre les 6 pays" in a.find("description/narrative").text
+    )
+
+
+def test_actions_held_in_quebec_carry_no_foreign_country(built):
+    """1.1 names the 2020 internship in Mexico, 1.3 webinars about Palestine: mentions, not recipients."""
+    root = parse(built)
+    for action in ("2020-2021-1-1", "2020-2021-1-3", "2020-2021-1-4"):
+        assert activity(root, action).find("recipient-country") is None, action
+    mentioned = query(built, "select activite_id, pays_id from activites_pays where nature = 'mention' order by 1")
+    assert mentioned == [
+        {"activite_id": "2020-2021-1-1-2", "pays_id": "MX"},
+        {"activite_id": "2020-2021-1-3-2", "pays_id": "PS"},
+    ]
 
 
 def test_unknown_identifier_is_a_marked_placeholder_never_an_invented_one(built):
@@ -153,8 +200,12 @@ def test_unknown_identifier_is_a_marked_placeholder_never_an_invented_one(built)
 def test_the_view_flags_describe_the_file(built):
     """avec_… columns of iati_activites (counted by the self-assessment) match the elements written."""
     root = parse(built)
-    rows = query(built, "select * from iati_activites order by ordre")
-    assert len(rows) == len(root.findall("iati-activity")) == 22
+    rows = query(built, "select * from iati_activites where dans_le_fichier = 1 order by ordre")
+    assert len(rows) == len(root.findall("iati-activity"))
+    assert (
+        sum(r["plan_id"] == "2020-2021" for r in rows)
+        == query(built, "select count(*) n from actions where plan_id = '2020-2021'")[0]["n"]
+    )
     for row in rows:
         a = activity(root, row["action_id"])
         assert row["avec_dates"] == (len(a.findall("activity-date")) == 2), row["numero"]
@@ -179,23 +230,26 @@ def _remove(root, xpath):
     [
         (
             lambda r: _remove(r, "//iati-activity[contains(iati-identifier, '-2020-2021-2-1')]/activity-status"),
-            ["2020-2021-2-1", "activity-status", "schéma XSD IATI 2.03"],
+            ["2020-2021-2-1", "activity-status", "schéma XSD IATI 2.03", "[6.2.1]"],
         ),
         (
-            lambda r: r.xpath("//recipient-country[@code='HT']")[0].set("code", "ZZ"),
-            ["recipient-country/@code « ZZ » n'est pas un code de la liste Country", "data/reference/pays.yml"],
+            lambda r: r.xpath("//recipient-country[@code='MX']")[0].set("code", "ZZ"),
+            [
+                "[9.50.1] recipient-country/@code : « ZZ » n'est pas un code de la liste Country",
+                "data/reference/pays.yml",
+            ],
         ),
         (
             lambda r: r.xpath("//sector")[0].set("code", "15161"),
-            ["sector/@code « 15161 » a été retiré de la liste Sector"],
+            ["[9.76.1] sector/@code : « 15161 » a été retiré de la liste Sector"],
         ),
         (
             lambda r: r.xpath("//activity-date[@type='3']")[0].set("iso-date", "2019-01-01"),
-            ["activity-date : la fin (2019-01-01, type 3) précède le début (2020-04-01, type 1)"],
+            ["[11.1.2] activity-date : la fin (2019-01-01) précède le début (2020-04-01)"],
         ),
         (
             lambda r: r.xpath("//iati-identifier")[1].__setattr__("text", "XX-AUTRE-1"),
-            ["iati-identifier « XX-AUTRE-1 » ne commence pas par reporting-org/@ref"],
+            ["[1.1.1] iati-identifier : « XX-AUTRE-1 » ne commence pas par", "[1.1.21]"],  # warnings
         ),
     ],
     ids=["element-removed", "bad-country", "withdrawn-sector", "dates-reversed", "identifier-prefix"],
@@ -203,7 +257,8 @@ def _remove(root, xpath):
 def test_a_broken_file_is_refused_naming_the_element(built, change, expected):
     root = parse(built)
     change(root)
-    messages = iati.check(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    messages = iati.check(data) or [str(f) for f in iati_rules.findings(data)]
     assert messages, "the broken file passed"
     text = "\n".join(messages)
     for fragment in expected:
@@ -220,9 +275,10 @@ def test_export_refuses_a_bad_code_and_writes_nothing(built, tmp_path):
         export(db, out, {})
     message = str(refused.value)
     assert "iati-activities.xml refusé ; aucun téléchargement n'a été écrit" in message
-    assert "activity-status/@code « 9 » n'est pas un code de la liste ActivityStatus" in message
-    assert "(activité XX-XXX-CISO-A-CONFIRMER-2020-2021-1-3)" in message
-    assert "colonne code_iati de data/reference/statuts.yml" in message  # what to fix
+    assert "[9.5.1] activity-status/@code : « 9 » n'est pas un code de la liste ActivityStatus" in message
+    first = query(db, "select action_id from iati_activites where code_statut_iati = 9 order by ordre")[0]
+    assert f"(activité XX-XXX-CISO-A-CONFIRMER-{first['action_id']})" in message
+    assert "code_iati dans data/reference/statuts.yml" in message  # what to fix
     assert sorted(p.name for p in out.iterdir()) == ["previous.txt"]  # the previous export is intact
     assert not list(tmp_path.glob(".out.*"))  # no temporary directory left behind
 
@@ -350,7 +406,8 @@ async def test_self_assessment_figures_equal_the_sql_they_link_to(ds, built):
     section = page[page.index('<section id="iati"') : page.index('<section id="sources"')]
     links = links_of(section)
     shares = [a for a in links if a.get("class") == "ciso-part"]
-    expected = query(built, "select * from auto_evaluation_iati order by plan_id, ordre")
+    latest = query(built, "select max(id) as id from plans")[0]["id"]  # the page details the latest plan
+    expected = query(built, "select * from auto_evaluation_iati where plan_id = ? order by ordre", [latest])
     assert len(shares) == len(expected) == 7
     for a, row in zip(shares, expected, strict=True):
         path, _, params = a["href"].partition("?")
@@ -366,11 +423,31 @@ async def test_self_assessment_figures_equal_the_sql_they_link_to(ds, built):
         assert linked[0]["part"] == round(met / row["nb_actions"], 4)
         assert a["text"] == f"{round(row['part'] * 100)}\u00a0%"
     figures = {a["href"]: int(a["data-valeur"]) for a in links if a.get("class") == "ciso-chiffre"}
-    assert figures["/ciso/iati_activites?plan_id=2020-2021&avec_partenaires=1"] == 2
-    assert figures["/ciso/iati_activites?plan_id=2020-2021&avec_pays=1"] == 5
-    assert figures["/ciso/iati_activites?plan_id=2020-2021&avec_secteur=1"] == 15
-    assert figures["/ciso/iati_activites?plan_id=2020-2021&avec_resultats=1"] == 0
-    assert figures["/ciso/iati_activites?plan_id=2020-2021"] == 22
+    for column in ("avec_partenaires", "avec_pays", "avec_secteur", "avec_resultats"):
+        expected_count = query(
+            built,
+            f"select count(*) n from iati_activites where {column} = 1 and plan_id = ?",
+            [latest],  # noqa: S608
+        )[0]["n"]
+        assert figures[f"/ciso/iati_activites?plan_id={latest}&{column}=1"] == expected_count
+    unclassified = query(
+        built, "select count(*) n from iati_activites where avec_secteur = 0 and plan_id = ?", [latest]
+    )
+    assert (
+        figures[f"/ciso/iati_activites?plan_id={latest}&avec_secteur=1"] + unclassified[0]["n"]
+        == figures[f"/ciso/iati_activites?plan_id={latest}"]
+    )
+    assert figures[f"/ciso/iati_activites?plan_id={latest}&avec_resultats=1"] == 0
+    # The rules checked, no error, and every remaining warning with what would fix it.
+    assert figures["/ciso/controles_iati?gravite=erreur"] == 0
+    assert figures["/ciso/regles_iati"] == query(built, "select count(*) n from regles_iati")[0]["n"]
+    warnings = query(built, "select * from regles_iati where gravite = 'avertissement' and nb_constats > 0")
+    assert {w["id"] for w in warnings} >= {"1.14.8", "3.7.1"}  # placeholder identifier; actions held in Québec
+    for w in warnings:
+        row = section[section.index(f'<tr id="regle-{w["id"]}">') :]
+        row = html.unescape(row[: row.index("</tr>")])
+        assert w["correction"] in row and w["controle"] in row
+        assert figures[f"/ciso/controles_iati?regle_id={w['id']}"] == w["nb_constats"]
     text = html.unescape(re.sub(r"<[^>]+>", "", section))
     assert "Identifiant provisoire." in text and iati.PLACEHOLDER_IDENTIFIER in text
     assert "Aucune de nos sources n'en contient encore" in text  # results: zero, said honestly

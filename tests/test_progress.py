@@ -6,115 +6,178 @@ import datetime as dt
 import re
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
-import yaml
 from ciso.build import build
 from ciso.cli import cli
+from ciso.fr import date_fr
 from ciso.site import datasette_kwargs
 from click.testing import CliRunner
-from conftest import DATA, REAL_PLAN
+from conftest import DATA, REAL_PLAN, plans_own_words
+from conftest import rows as query
 from datasette.app import Datasette
 from test_plan_parser import line_of
 
-STATUS_FILE = DATA / "suivi" / "statuts-du-plan.yml"
-STATUS_COLUMNS = ["prevu", "conditionnel", "en_cours", "realise", "reporte", "annule"]
-
-
-def query(db, sql, params=()):
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(r) for r in conn.execute(sql, params)]
+LOG_HEADER = "date,plan,element,statut,avancement,note,preuve,par\n"
 
 
 # --- the plan's own statuses -------------------------------------------------------------
 
 
-def test_every_curated_quotation_is_verbatim_in_its_item():
-    plan_text = REAL_PLAN.read_text(encoding="utf-8")
-    lines = plan_text.split("\n")
-    entries = yaml.safe_load(STATUS_FILE.read_text(encoding="utf-8"))
-    assert len(entries) >= 5
-    for entry in entries:
-        assert entry["citation"] in plan_text, entry
-        # ... and in the line of the bullet it is about (numbering counted independently of the parser).
-        major, minor, rank = (int(x) for x in entry["element"].split("."))
-        start = lines.index(next(x for x in lines if x.startswith(f"{major}.{minor} ")))
-        bullets = []
-        for line in lines[start + 1 :]:
-            if re.match(r"^\d+\.\d+ |^OBJECTIF ", line):
-                break
-            if line.startswith("- "):
-                bullets.append(line)
-        assert entry["citation"] in bullets[rank - 1], entry
+def statuses(db) -> list[str]:
+    return [r["id"] for r in query(db, "select id from statuts order by ordre")]
+
+
+def bullets_of(number: str) -> list[str]:
+    """The bullets of an action, read from the plan file independently of the parser."""
+    lines = REAL_PLAN.read_text(encoding="utf-8").split("\n")
+    start = lines.index(next(x for x in lines if x.startswith(f"{number} ")))
+    found = []
+    for line in lines[start + 1 :]:
+        if re.match(r"^\d+\.\d+ |^OBJECTIF ", line):
+            break
+        if line.startswith("- "):
+            found.append(line)
+    return found
+
+
+def test_every_statement_of_the_plan_quotes_its_own_element(built):
+    stated = query(built, "select * from suivi where source = 'plan'")
+    assert len(stated) >= 5
+    for row in stated:
+        major, minor, rank = row["element"].split(".")
+        assert row["citation_markup"] in bullets_of(f"{major}.{minor}")[int(rank) - 1], row
+        assert row["regle"], row  # every statement of the real plan is read by a rule
+
+
+def curated_entry(data, text: str) -> Path:
+    path = data / "suivi" / "statuts-du-plan.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("[]", text), encoding="utf-8")
+    return path
 
 
 def test_wrong_quotation_fails_the_build_with_file_and_line(data_copy, tmp_path):
-    path = data_copy / "suivi" / "statuts-du-plan.yml"
-    text = path.read_text(encoding="utf-8").replace('"Si le PSOCI est obtenu"', '"Si le PSOCI est accordé"')
-    path.write_text(text, encoding="utf-8")
+    path = curated_entry(
+        data_copy,
+        '- plan: 2020-2021\n  element: "4.4.2"\n  statut: en_cours\n  citation: "Production d\'un bulletin hebdomadaire"\n',
+    )
+    text = path.read_text(encoding="utf-8")
     db = tmp_path / "ciso.db"
     db.write_bytes(b"previous database")
     result = CliRunner().invoke(cli, ["build", "--data", str(data_copy), "--db", str(db)])
     assert result.exit_code == 1
     assert (
-        f"{path}:{line_of(text, 'Si le PSOCI est accordé')}: citation introuvable mot pour mot dans le texte de 2.1.2"
+        f"{path}:{line_of(text, 'bulletin hebdomadaire')}: citation introuvable mot pour mot dans le texte de 4.4.2"
         in result.output
     )
     assert db.read_bytes() == b"previous database"
 
 
 def test_quotation_from_another_item_is_refused(data_copy):
-    path = data_copy / "suivi" / "statuts-du-plan.yml"
-    text = path.read_text(encoding="utf-8").replace('element: "2.1.2"', 'element: "2.1.3"')
-    path.write_text(text, encoding="utf-8")
+    curated_entry(
+        data_copy,
+        '- plan: 2020-2021\n  element: "2.1.3"\n  statut: conditionnel\n  citation: "Si le PSOCI est obtenu"\n',
+    )
     result = CliRunner().invoke(cli, ["check", "--data", str(data_copy)])
     assert result.exit_code == 1
     assert "citation introuvable mot pour mot dans le texte de 2.1.3" in result.output
     assert "elle se trouve ailleurs dans le plan" in result.output
 
 
-def test_real_statuses_are_exactly_what_the_plan_says(built):
-    current = {r["numero"]: r for r in query(built, "select * from statut_activites")}
-    stated = {
-        "1.1.1": "reporte",
-        "1.1.2": "prevu",
-        "1.3.2": "en_cours",
-        "2.1.1": "en_cours",
-        "2.1.2": "conditionnel",
-        "2.1.5": "conditionnel",
+def test_a_curated_statement_cannot_read_again_what_a_rule_reads(data_copy):
+    path = curated_entry(
+        data_copy, '- plan: 2020-2021\n  element: "2.1.2"\n  statut: prevu\n  citation: "Si le PSOCI est obtenu"\n'
+    )
+    result = CliRunner().invoke(cli, ["check", "--data", str(data_copy)])
+    assert result.exit_code == 1
+    assert (
+        f"{path}:{line_of(path.read_text(encoding='utf-8'), '- plan:')}: 2020-2021 2.1.2 : la règle S2" in result.output
+    )
+    assert "une même formulation, un même statut" in result.output
+
+
+@pytest.fixture(scope="module")
+def during(tmp_path_factory):
+    """The plans' own words (data/, with no recorded update), built on the last day of the
+    2020-2021 plan's assumed period (2021-03-31)."""
+    root = tmp_path_factory.mktemp("pendant")
+    data = plans_own_words(root / "data", until="2020-2021")  # later plans do not exist yet on that day
+    build(data, root / "ciso.db", today=dt.date(2021, 3, 31))
+    return root / "ciso.db"
+
+
+def test_real_statuses_are_exactly_what_the_plan_says(during):
+    current = {r["numero"]: r for r in query(during, "select * from statut_activites where plan_id = '2020-2021'")}
+    stated = {  # (status, rule): the plan's own words, each read by a rule of readings.py
+        "1.1.1": ("reporte", "S1"),  # « sera reporté à l'année 2021-2022 »
+        "1.1.2": ("prevu", "S5"),  # « se tiendront en 2020-2021 »
+        "1.2.1": ("en_cours", "S4"),  # « nous continuons à offrir »
+        "1.3.2": ("en_cours", "S4"),  # « Poursuite de l'appui »
+        "1.4.2": ("en_cours", "S4"),  # « Poursuite des démarches »
+        "2.1.1": ("en_cours", "S3"),  # « Jusqu'à décembre 2020 »
+        "2.1.2": ("conditionnel", "S2"),  # « Si le PSOCI est obtenu »
+        "2.1.5": ("conditionnel", "S2"),  # « s'ils sont obtenus »
+        "2.3.1": ("en_cours", "S4"),  # « Maintenir nos alliances »
+        "5.5.2": ("en_cours", "S4"),  # « Poursuivre l'élaboration »
     }
     for numero, row in current.items():
         if numero in stated:
-            assert (row["statut"], row["source"], row["sans_suivi"]) == (stated[numero], "plan", 0), numero
-            assert row["citation"] in REAL_PLAN.read_text(encoding="utf-8").split("\n")[row["suivi_ligne"] - 1]
+            assert (row["statut_declare"], row["regle"], row["source"], row["sans_suivi"]) == (
+                *stated[numero],
+                "plan",
+                0,
+            ), numero
+            assert row["citation_markup"] in REAL_PLAN.read_text(encoding="utf-8").split("\n")[row["suivi_ligne"] - 1]
         else:
-            assert (row["statut"], row["source"], row["sans_suivi"]) == ("prevu", None, 1), numero
+            assert (row["statut_declare"], row["source"], row["sans_suivi"]) == ("prevu", None, 1), numero
     assert current["2.1.1"]["date_fin"] == "2020-12-31"
+    # On 2021-03-31 the period is not over, but 2.1.1 was due at the end of December 2020.
+    assert {n for n, r in current.items() if r["statut"] != r["statut_declare"]} == {"2.1.1"}
+    assert current["2.1.1"]["statut"] == "sans_bilan"
     # Nothing is done unless a source says so.
-    assert query(built, "select count(*) n from statut_elements where statut = 'realise'")[0]["n"] == 0
+    assert query(during, "select count(*) n from statut_elements where statut = 'realise'")[0]["n"] == 0
 
 
-def test_real_rollups(built):
-    plan = query(built, "select * from avancement_plans")[0]
-    assert plan["nb_elements"] == 62  # 60 activities + 3.3 and 4.2, which have none
-    assert {k: plan[f"nb_{k}"] for k in STATUS_COLUMNS} == {
-        "prevu": 57,
-        "conditionnel": 2,
-        "en_cours": 2,
-        "realise": 0,
-        "reporte": 1,
-        "annule": 0,
-    }
-    assert plan["nb_sans_suivi"] == 56 and plan["derniere_mise_a_jour"] is None
-    objectives = query(
-        built, "select numero, nb_elements, nb_en_cours, nb_reporte, nb_conditionnel from avancement_objectifs"
-    )
+def test_real_rollups(built, during):
+    for db in (built, during):
+        plan = query(db, "select * from avancement_plans where plan_id = '2020-2021'")[0]
+        elements = query(db, "select * from statut_elements where plan_id = '2020-2021'")
+        assert plan["nb_elements"] == len(elements) == 62  # 60 activities + 3.3 and 4.2, which have none
+        for status in statuses(db):
+            assert plan[f"nb_{status}"] == sum(e["statut"] == status for e in elements), status
+        assert plan["nb_sans_suivi"] == sum(e["sans_suivi"] for e in elements)
+        latest = query(db, "select max(date) d from suivi where plan_id = '2020-2021' and source = 'mise_a_jour'")[0][
+            "d"
+        ]
+        assert plan["derniere_mise_a_jour"] == latest
+    assert query(during, "select derniere_mise_a_jour from avancement_plans")[0]["derniere_mise_a_jour"] is None
+    objectives = query(during, "select numero, nb_elements from avancement_objectifs where plan_id = '2020-2021'")
     assert [(o["numero"], o["nb_elements"]) for o in objectives] == [(1, 15), (2, 11), (3, 5), (4, 13), (5, 18)]
-    actions = {r["numero"]: r for r in query(built, "select * from statut_actions")}
-    assert (actions["2.1"]["statut"], actions["2.1"]["statut_de"]) == ("en_cours", "activites")
+    actions = {r["numero"]: r for r in query(during, "select * from statut_actions")}
+    assert (actions["2.1"]["statut"], actions["2.1"]["statut_de"]) == ("sans_bilan", "activites")  # 2.1.1 is due
+    assert (actions["2.1"]["statut_declare"], actions["1.1"]["statut"]) == ("en_cours", "prevu")
+    assert (actions["1.1"]["nb_reporte"], actions["1.1"]["nb_dependantes"]) == (1, 1)  # 1.1.1; 1.1.4 tied to it
     assert (actions["3.3"]["statut"], actions["3.3"]["sans_suivi"]) == ("prevu", 1)
+
+
+def test_no_planned_element_after_the_end_of_its_plan_without_a_closing_source(built):
+    """Built today, years after 31 March 2021: nothing is « Prévu », « Conditionnel » or « En cours » any more."""
+    period = query(built, "select * from periodes where plan_id = '2020-2021'")[0]
+    assert period["terminee"] == 1 and period["date_reference"] > period["fin"]
+    for e in query(built, "select * from statut_elements"):
+        if e["statut_declare"] in ("prevu", "conditionnel", "en_cours"):
+            assert e["statut"] == "sans_bilan", e
+        else:
+            assert e["statut"] == e["statut_declare"], e
+    assert query(
+        built, "select nb_prevu, nb_conditionnel, nb_en_cours from avancement_plans where plan_id = '2020-2021'"
+    )[0] == {
+        "nb_prevu": 0,
+        "nb_conditionnel": 0,
+        "nb_en_cours": 0,
+    }
 
 
 # --- pages on the real data ----------------------------------------------------------------
@@ -124,20 +187,42 @@ def test_real_rollups(built):
 async def test_progress_page_numbers_equal_the_views(ds, built):
     html = (await ds.client.get("/-/progres")).text
     data = (await ds.client.get("/-/progres.json")).json()
-    objectives = query(built, "select * from avancement_objectifs order by ordre")
-    assert data["objectifs"] == objectives and data["plan"] == "2020-2021"
+    latest = query(built, "select max(id) as id from plans")[0]["id"]  # the overview details the latest plan
+    objectives = query(built, "select * from avancement_objectifs where plan_id = ? order by ordre", [latest])
+    assert data["objectifs"] == objectives and data["plan"] == latest
     assert data["plans"] == query(built, "select * from avancement_plans order by plan_id desc")
     for o in objectives:
         link = f'<a href="/-/progres/{o["plan_id"]}/{o["numero"]}">Objectif {o["numero"]}</a></th>'
         row = html[html.index(link) : html.index("</tr>", html.index(link))]
         cells = re.findall(r'<td class="ciso-nombre">([^<]*)</td>', row)
-        assert cells[:6] == [str(o[f"nb_{s}"]) for s in STATUS_COLUMNS]
-        assert cells[6] == str(o["nb_elements"])
-    assert "<strong>62</strong> éléments suivis" in html
-    assert "aucune mise à jour publiée depuis le plan" in html
-    assert 'role="img" aria-label="15 éléments : 13 prévus, 1 en cours, 1 reporté"' in html
+        names = statuses(built)
+        assert cells[: len(names)] == [str(o[f"nb_{s}"]) for s in names]
+        assert cells[len(names)] == str(o["nb_elements"])
+    plan = next(p for p in data["plans"] if p["plan_id"] == latest)
+    assert f"<strong>{plan['nb_elements']}</strong> éléments suivis" in html
+    if plan["derniere_mise_a_jour"] is None:
+        assert "aucune mise à jour publiée depuis le plan" in html
+    else:
+        assert f"dernière mise à jour le {date_fr(plan['derniere_mise_a_jour'])}" in html
+    first = objectives[0]
+    parts = [
+        f"{first['nb_' + x['id']]} {(x['libelle_pluriel'] if first['nb_' + x['id']] > 1 else x['libelle']).lower()}"
+        for x in data["statuts"]
+        if first["nb_" + x["id"]]
+    ]
+    label = f"{first['nb_elements']} éléments : {', '.join(parts)}"
+    assert f'role="img" aria-label="{label}"' in html
+    period = query(built, "select * from periodes where plan_id = ?", [latest])[0]
+    if period["terminee"]:
+        assert "sans bilan publié" in label  # built after the plan's end
+    # The period, its source (an assumption for 2020-2021) and the date the statuses are computed at.
+    assert f"Période du plan : du {date_fr(period['debut'])} au {date_fr(period['fin'])}" in html
+    if latest == "2020-2021":
+        assert "du 1er avril 2020 au 31 mars 2021" in html and "<strong>hypothèse</strong>" in html
+    assert f"Statuts établis au <strong>{date_fr(plan['date_reference'])}</strong>" in html
+    assert data["periode"] == period
     assert (
-        'data-vega-spec="spec-2020-2021"' in html
+        f'data-vega-spec="spec-{latest}"' in html
         and "/-/static-plugins/ciso-donnees/vendor/vega-lite.min.js?v=" in html
     )
 
@@ -166,9 +251,14 @@ async def test_objective_page_shows_statuses_quotes_and_sources(ds, built):
     )
     assert "<em>pepenadores</em>" in html  # the plan's markup is rendered
     data = (await ds.client.get("/-/progres/2020-2021/2.json")).json()
-    assert data["avancement"]["nb_conditionnel"] == 2
+    assert data["avancement"] == query(built, "select * from avancement_objectifs where objectif_id = '2020-2021-2'")[0]
+    assert data["avancement"]["nb_sans_bilan"] == data["avancement"]["nb_elements"]  # years after the plan's end
     assert [a["numero"] for a in data["actions"]] == ["2.1", "2.2", "2.3", "2.4"]
-    assert [h["element"] for h in data["historique"]] == ["2.1.1", "2.1.2", "2.1.5"]
+    assert [h["element"] for h in data["historique"]] == ["2.1.1", "2.1.2", "2.1.5", "2.3.1"]
+    # An element past its due date says so, with what the sources last said.
+    assert "Sans bilan publié : l'échéance du 31 décembre 2020 est passée" in html  # 2.1.1, due end of 2020
+    assert "dernier statut que donnent les sources : conditionnel" in html  # 2.1.2, « Si le PSOCI est obtenu »
+    assert "(règle de lecture S2)" in html
 
 
 @pytest.mark.asyncio
@@ -272,11 +362,13 @@ def test_action_update_applies_to_its_activities_unless_a_later_one_says_otherwi
 
 
 def test_rollups_follow_the_log(logged_db):
-    objective = {o["numero"]: o for o in query(logged_db, "select * from avancement_objectifs")}
+    objective = {
+        o["numero"]: o for o in query(logged_db, "select * from avancement_objectifs where plan_id = '2020-2021'")
+    }
     assert objective[1]["nb_realise"] == 1 and objective[1]["derniere_mise_a_jour"] == "2021-02-15"
     assert objective[2]["nb_realise"] == 5 and objective[2]["nb_conditionnel"] == 0
     assert objective[2]["part_realise"] == round(5 / 11, 4)
-    plan = query(logged_db, "select * from avancement_plans")[0]
+    plan = query(logged_db, "select * from avancement_plans where plan_id = '2020-2021'")[0]
     assert (plan["nb_realise"], plan["nb_mises_a_jour"], plan["derniere_mise_a_jour"]) == (6, 5, "2021-02-15")
 
 
@@ -289,16 +381,15 @@ async def logged_ds(logged_db):
 
 @pytest.mark.asyncio
 async def test_pages_show_the_log(logged_ds, logged_db):
-    overview = (await logged_ds.client.get("/-/progres")).text
+    overview = (await logged_ds.client.get("/-/progres/2020-2021")).text  # the plan's own overview
     assert "dernière mise à jour le 15 février 2021" in overview
     assert "(5 mises à jour)" in overview
     page = (await logged_ds.client.get("/-/progres/2020-2021/1")).text
     timeline = page[page.index("Historique du suivi") :]
     dates = re.findall(r'<span class="ciso-date">([^<]+)</span>', timeline)
+    stated = query(logged_db, "select count(*) n from suivi where objectif_id = '2020-2021-1' and source = 'plan'")
     assert dates == [
-        "Plan d'action",
-        "Plan d'action",
-        "Plan d'action",
+        *["Plan d'action"] * stated[0]["n"],
         "1er octobre 2020",
         "20 novembre 2020",
         "15 février 2021",
@@ -358,6 +449,7 @@ def test_ajouter_refuses_and_writes_nothing(data_copy, args, message):
 
 def test_ajouter_appends_one_line_that_the_next_build_publishes(data_copy, tmp_path):
     log = data_copy / "suivi" / "mises-a-jour.csv"
+    log.write_text(LOG_HEADER, encoding="utf-8")  # a log with no update after the build date below
     before = log.read_bytes()
     result = ajouter(
         data_copy,
@@ -382,13 +474,24 @@ def test_ajouter_appends_one_line_that_the_next_build_publishes(data_copy, tmp_p
         "https://example.org/lettre,équipe du CISO\n"
     )
     db = tmp_path / "ciso.db"
-    build(data_copy, db)
+    build(data_copy, db, today=dt.date(2021, 1, 1))
     row = query(db, "select * from statut_activites where numero = '1.4.2'")[0]
     assert (row["statut"], row["avancement"], row["note"]) == (
         "en_cours",
         40,
         "Lettre envoyée, « avec guillemets », virgules",
     )
+    build(data_copy, db)  # today: an « en cours » logged before the plan's end no longer closes it
+    row = query(db, "select * from statut_activites where numero = '1.4.2'")[0]
+    assert (row["statut"], row["statut_declare"], row["date"]) == ("sans_bilan", "en_cours", "2020-12-01")
+
+
+def test_ajouter_refuses_a_computed_status(data_copy):
+    log = data_copy / "suivi" / "mises-a-jour.csv"
+    before = log.read_bytes()
+    result = ajouter(data_copy, "2020-2021", "1.4.2", "sans_bilan", "--date", "2020-12-01")
+    assert result.exit_code == 1 and "statut « sans_bilan » inconnu" in result.output
+    assert log.read_bytes() == before
 
 
 def test_ajouter_refuses_when_the_sources_are_broken(data_copy):
@@ -410,7 +513,7 @@ def test_liste_prints_current_statuses(data_copy, tmp_path):
     assert lines[0].split()[:6] == ["plan", "numéro", "niveau", "statut", "source", "date"]
     assert len(lines) == 1 + 22 + 60
     assert any(re.match(r"2020-2021\s+1\.1\.1\s+activité\s+reporte\s+plan", line) for line in lines)
-    assert any(re.match(r"2020-2021\s+4\.2\s+action\s+prevu\s+aucun suivi", line) for line in lines)
+    assert any(re.match(r"2020-2021\s+4\.2\s+action\s+sans_bilan\s+aucun suivi", line) for line in lines)
     unknown = CliRunner().invoke(
         cli, ["suivi", "liste", "1999-2000", "--data", str(data_copy), "--db", str(tmp_path / "ciso.db")]
     )

@@ -50,12 +50,21 @@ def test_metadata_describes_nothing_that_does_not_exist(built):
     assert extra == []
 
 
-def test_metadata_source_names_the_plan_hash(built):
+@pytest.mark.asyncio
+async def test_every_page_names_each_plan_and_its_hash_from_the_database(ds, built):
+    """Adding a plan needs no edit of metadata.yml: the footer lists the plans of the `sources` table."""
     meta = load_metadata()
-    with sqlite3.connect(built) as conn:
-        for fichier, sha in conn.execute("select fichier, sha256 from plans"):
-            assert sha in meta["source"] and fichier in meta["source"]
+    assert "table sources" in meta["source"] and meta["source_url"].endswith("#sources")
     assert meta["license_url"].startswith("https://creativecommons.org/licenses/by/4.0")
+    with sqlite3.connect(built) as conn:
+        plans = conn.execute(
+            "select p.id, s.fichier, s.sha256 from plans p join sources s on s.plan_id = p.id"
+        ).fetchall()
+    assert plans
+    for path in ("/", "/ciso/activites", "/-/progres"):
+        page = (await ds.client.get(path)).text
+        for plan_id, fichier, sha in plans:
+            assert f"Plan d'action {plan_id}</a>" in page and f"fichier {fichier}" in page and sha[:12] in page
 
 
 @pytest.mark.asyncio

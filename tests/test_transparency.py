@@ -67,8 +67,8 @@ def links_of(html: str) -> list[dict]:
         ("partenariats.yml", "co-coordonné par l'Institut culturel Karl-Lévêque (ICKL)", "co-dirigé par l'ICKL"),
         (
             "positions.yml",
-            '"ou encore des gouvernements étrangers, en solidarité avec ses partenaires internationaux"',
-            '"auprès des gouvernements étrangers"',
+            '"les pratiques des distributeurs alimentaires en sol québécois"',
+            '"les distributeurs alimentaires du Québec"',
         ),
         (
             "gouvernance.yml",
@@ -104,7 +104,7 @@ def test_every_curated_statement_points_at_its_line(built):
     lines = REAL_PLAN.read_text(encoding="utf-8").split("\n")
     for table in ("financements", "partenariats", "positions", "equipe", "instances"):
         for row in query(built, f"select * from {table}"):
-            assert row["citation"] in lines[row["ligne"] - 1], (table, row["id"])
+            assert row["citation_markup"] in lines[row["ligne"] - 1], (table, row["id"])
     for row in query(built, "select * from positions where cible_citation is not null"):
         assert row["cible_citation"] in lines[row["cible_citation_ligne"] - 1]
 
@@ -116,6 +116,13 @@ def test_funding_as_the_plan_states_it(built):
     assert funding["pqdi"]["statut"] == "vise"
     assert funding["subvention-salariale-urgence"]["statut"] == "obtenu"
     assert funding["contrepartie-25"]["statut"] == "vise"
+    # Read no further than the plan's words (issue 12): « avec l'appui de » says neither funding nor obtained;
+    # membership dues are an existing mechanism (action 5.1); « réfléchir à » is only considered.
+    assert funding["fondation-louise-grenier-cooperative"]["statut"] == "non_precise"
+    assert funding["cotisations"]["statut"] == "existant"
+    assert (
+        funding["sociofinancement"]["statut"] == funding["fonds-petites-moyennes-organisations"]["statut"] == "envisage"
+    )
     columns = [c[1] for c in sqlite3.connect(built).execute("pragma table_info(financements)")]
     assert not [c for c in columns if "montant" in c]  # no amounts: no source gives any
 
@@ -124,6 +131,17 @@ def test_partners_and_positions(built):
     partners = {r["organisation_id"]: r for r in query(built, "select * from partenariats")}
     assert partners["fat"]["role"] == "co_coordination" and partners["ickl"]["role"] == "co_coordination"
     assert partners["rcrce"]["role"] == "coalition"
+    # ICKL co-coordinates only « Si le PSOCI est obtenu »; the Louise-Grenier foundation gives « l'appui »,
+    # not funds the plan names; the MRIF funds CISO but the plan ties no 2020-2021 action to that funding.
+    assert (partners["fat"]["condition_citation"], partners["ickl"]["condition_citation"]) == (
+        None,
+        "Si le PSOCI est obtenu",
+    )
+    assert partners["fondation-louise-grenier"]["role"] == "appui"
+    assert partners["mrif"]["role"] == "bailleur_de_fonds" and json.loads(partners["mrif"]["actions"]) == []
+    targets = {r["id"]: r for r in query(built, "select * from positions")}
+    assert targets["ratification-c189-c169"]["cible"] is None and targets["mise-en-oeuvre-p029"]["cible"] is None
+    assert targets["luttes-internationales"]["cible_citation"] == "Plaidoyer auprès des décideurs"
     instruments = query(
         built, "select position_id, instrument_id from positions_instruments order by position_id, instrument_id"
     )
@@ -185,13 +203,19 @@ async def test_transparency_page_sections_and_sources(ds, built):
     for source in query(built, "select sha256 from sources"):
         assert source["sha256"] in html
     assert 'href="/-/source/2020-2021#L33"' in html  # PSOCI, funding statements
-    assert "« Si le PSOCI est obtenu »" not in html  # statuses live on the progress pages
+    assert "<strong>à condition</strong> : « Si le PSOCI est obtenu »" in html  # ICKL's partnership
     assert "Aucun nom de personne." in html and "Aucun montant." in html
     assert "Licence proposée" in html
     assert 'data-vega-spec="spec-carte"' in html
     spec = json.loads(re.search(r'<script type="application/json" id="spec-carte">(.*?)</script>', html, re.S)[1])
     values = spec["layer"][1]["transform"][0]["from"]["data"]["values"]
-    assert {"code": "484", "pays": "Mexique", "activites": 5, "partenariats": 1, "organisations": 1} in values
+    work = query(built, "select count(*) n from activites_pays where pays_id = 'MX' and nature = 'travail'")[0]["n"]
+    assert {"code": "484", "pays": "Mexique", "activites": work, "partenariats": 1, "organisations": 1} in values
+    # Only the countries where CISO works or has partners are on the map (issue 12: not Brazil, not the USA).
+    partners = {
+        r["code_numerique"] for r in query(built, "select code_numerique from pays where relation = 'partenaires'")
+    }
+    assert {v["code"] for v in values} == partners and not partners & {"076", "840", "124"}
 
 
 @pytest.mark.asyncio
@@ -226,7 +250,8 @@ def test_export_bundle_validates_with_frictionless(built):
     assert activites["primaryKey"] == ["id"]
     assert {"fields": ["action_id"], "reference": {"resource": "actions", "fields": ["id"]}} in activites["foreignKeys"]
     statut = next(f for f in resources["suivi"]["schema"]["fields"] if f["name"] == "statut")
-    assert statut["constraints"]["enum"] == ["annule", "conditionnel", "en_cours", "prevu", "realise", "reporte"]
+    assert statut["constraints"]["enum"] == sorted(r["id"] for r in query(built, "select id from statuts"))
+    assert {"prevu", "reporte", "sans_bilan"} <= set(statut["constraints"]["enum"])
     assert statut["description"].startswith("Statut déclaré")
 
 

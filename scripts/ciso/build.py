@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .curation import check_link_fixes, dependencies, link_fixes
 from .iati import check_reference as check_iati_reference
 from .iati import environment_fingerprint
+from .periods import FILE as PERIODS
+from .periods import apply_periods, period_rows, reference_date, time_key
 from .plan import Plan, parse_plan
 from .problems import Problem, SourceError
 from .progress import (
@@ -19,12 +21,12 @@ from .progress import (
     NOTES_FILE,
     PLAN_STATUS_FILE,
     item_index,
-    order_statements,
     read_log,
     read_plan_statuses,
     read_private_notes,
 )
-from .records import link_rows, plan_rows
+from .readings import check_curated, ordered_statements, rule_rows, rule_statements
+from .records import link_rows, plan_rows, split_markup
 from .reference import SPECS, load_reference
 from .validate import validate_plans
 
@@ -35,24 +37,6 @@ Progress = Callable[[Iterable, str], Iterable]
 
 def no_progress(items: Iterable, label: str) -> Iterable:
     return items
-
-
-EPOCH_ENV = "SOURCE_DATE_EPOCH"
-
-
-def build_time(environ=None) -> dt.datetime:
-    """When the build happens, in UTC to the second: ``SOURCE_DATE_EPOCH`` when set (reproducible
-    builds: the same sources give the same bytes, https://reproducible-builds.org/specs/source-date-epoch/),
-    else now. The construction date, the downloads' dates and the build's "today" all come from it."""
-    value = (os.environ if environ is None else environ).get(EPOCH_ENV, "").strip()
-    if not value:
-        return dt.datetime.now(dt.UTC).replace(microsecond=0)
-    if not (value.isascii() and value.isdigit()):
-        message = (
-            f"« {value[:40]} » n'est pas un nombre de secondes depuis 1970 (par exemple : $(git log -1 --format=%ct))"
-        )
-        raise SourceError([Problem(f"variable d'environnement {EPOCH_ENV}", 0, message)])
-    return dt.datetime.fromtimestamp(int(value), dt.UTC)
 
 
 @dataclass
@@ -80,16 +64,22 @@ def source_files(data_dir: Path) -> list[Path]:
 
 
 def code_fingerprint() -> str:
+    """The build code, and metadata.yml, whose descriptions go into the downloads (datapackage.json)."""
+    from .site import ROOT
+
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.read_bytes())
+    for path in [*sorted(Path(__file__).parent.glob("*.py")), ROOT / "metadata.yml"]:
+        if path.exists():
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
 def fingerprint(data_dir: Path, private: bool = False) -> str:
-    """Changes whenever a source file (staff-only ones too, if ``private``) or the build code changes."""
+    """Changes whenever a source file (staff-only ones too, if ``private``), the build code or
+    metadata.yml changes."""
     digest = hashlib.sha256(code_fingerprint().encode())
     digest.update(environment_fingerprint().encode())  # IATI settings the environment overrides
+    digest.update(time_key(data_dir).encode())  # which plans' periods are over: statuses depend on it
     files = source_files(data_dir)
     if private:
         files += sorted(p for p in (data_dir / "interne").glob("*") if p.is_file())
@@ -118,7 +108,7 @@ def read_corpus(
     With ``private``, the staff-only material of ``data/interne/`` is added (never otherwise read).
     """
     data_dir = Path(data_dir)
-    today = today or build_time().date()
+    today = reference_date(today)  # statuses are computed at this date (periods.py)
     corpus = Corpus(data_dir, private=private)
     if not data_dir.is_dir():
         corpus.problems.append(Problem(str(data_dir), 0, "dossier de données introuvable : vérifiez --data"))
@@ -154,12 +144,24 @@ def read_corpus(
         for name, rows in plan_rows(plan, fichier).items():
             tables[name].extend(rows)
     tables.update(reference.tables)
-    tables.update(link_rows(tables["activites"], tables["actions"], reference.aliases))
+    tables["periodes"], problems = period_rows(
+        plans, tables.get("periodes", []), today, data_dir / "reference" / PERIODS
+    )
+    corpus.problems.extend(problems)
+    apply_periods(tables["plans"], tables["periodes"])
+    fixes, problems = link_fixes(data_dir, plans, tables)  # liens.yml: curated additions and exclusions
+    corpus.problems.extend(problems + dependencies(data_dir, plans, tables))
+    relations, matched = {r["id"]: r["relation"] for r in tables["pays"]}, {}
+    tables.update(link_rows(tables["activites"], tables["actions"], reference.aliases, fixes, relations, matched))
+    corpus.problems.extend(check_link_fixes(fixes, matched, data_dir))
 
     items = item_index(tables)
-    statuses = {r["id"] for r in reference.tables.get("statuts", [])}
+    statuses = {r["id"] for r in reference.tables.get("statuts", []) if not r.get("calcule")}  # declarable
     stated, problems = read_plan_statuses(data_dir / PLAN_STATUS_FILE, plans, items, statuses, data_dir)
     corpus.problems.extend(problems)
+    stated, problems = rule_statements(plans, items, stated, data_dir / PLAN_STATUS_FILE)  # reading rules
+    corpus.problems.extend(problems)
+    corpus.problems.extend(check_curated(data_dir, plans))
     updates, problems = read_log(data_dir / LOG_FILE, plans, items, statuses, today, data_dir)
     corpus.problems.extend(problems)
     suivi_files = [data_dir / PLAN_STATUS_FILE, data_dir / LOG_FILE]
@@ -174,12 +176,14 @@ def read_corpus(
         corpus.problems.extend(problems)
         tables["notes_internes"] = notes
         suivi_files += [data_dir / PRIVATE_LOG_FILE, data_dir / NOTES_FILE]
-    tables["suivi"] = order_statements(stated, updates)
+    tables["suivi"] = ordered_statements(stated, updates)
+    tables["regles_lecture"] = rule_rows(tables)
     for path in suivi_files:
         if path.exists():
             corpus.sources.append(_source_row(path, data_dir, "interne" if "interne" in path.parts else "suivi"))
     tables["parametres_iati"] = iati_settings
     tables["sources"] = corpus.sources
+    split_markup(tables)
     corpus.tables = tables
     return corpus
 
@@ -209,6 +213,8 @@ def build(
     removed and the previous database stays as it was. A build that was killed cannot clean
     up: the next one removes what it left (see staging.py).
     """
+    import os
+
     from .export import export
     from .load import write_database
     from .site import load_metadata

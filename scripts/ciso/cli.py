@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -213,19 +214,29 @@ def built_fingerprint(db_path: Path) -> str | None:
 @INTERNE_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
 @click.option("--port", "-p", type=int, help="Port d'écoute [défaut : 8001, ou 8002 avec --interne].")
-def serve(data_dir: Path, db_path: Path, export_dir: Path, interne: bool, host: str, port: int | None):
-    """Reconstruire la base si les sources ont changé, puis la servir avec Datasette.
+@click.option(
+    "--reconstruire/--sans-reconstruire",
+    "rebuilds",
+    default=True,
+    show_default=True,
+    help="Reconstruire la base quand les sources changent (sans : servir la base telle qu'elle est "
+    "remplacée, par exemple par un « ciso build » lancé ailleurs).",
+)
+def serve(data_dir: Path, db_path: Path, export_dir: Path, interne: bool, host: str, port: int | None, rebuilds: bool):
+    """Servir la base avec Datasette, et la tenir à jour de ses sources sans interruption.
 
-    Le site public sert ciso.db en lecture seule (mode immuable). Avec --interne,
-    un second processus sert la base de l'équipe (interne/ciso.db) derrière une
-    connexion : le mot de passe est vérifié contre l'empreinte de la variable
-    CISO_MOT_DE_PASSE_HASH (obtenue avec « datasette hash-password »).
+    Le site public sert ciso.db en lecture seule (mode immuable). Chaque seconde,
+    « ciso serve » regarde si les sources ont changé (il reconstruit alors la base)
+    et si la base a été remplacée (par lui ou par un « make build ») : il met alors
+    en service un nouveau processus avant de retirer l'ancien, sans qu'aucune
+    requête n'échoue. Avec --interne, il sert la base de l'équipe (interne/ciso.db)
+    derrière une connexion : le mot de passe est vérifié contre l'empreinte de la
+    variable CISO_MOT_DE_PASSE_HASH (obtenue avec « datasette hash-password »).
 
     Exemple : ciso serve --port 8001
     """
-    import subprocess
-
     from .site import PASSWORD_ENV, SECRET_ENV, SECRET_MIN_LENGTH, STAFF_PORT
+    from .supervisor import Supervisor, listening_socket
 
     db_path, export_dir = site_paths(db_path, export_dir, interne)
     if interne:
@@ -240,20 +251,48 @@ def serve(data_dir: Path, db_path: Path, export_dir: Path, interne: bool, host: 
                 "à l'autre : ils signent les sessions de l'équipe), par exemple : "
                 f"export {SECRET_ENV}=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
             )
-        ensure_built(data_dir, db_path, export_dir, private=True)
     else:
         refuse_staff_database(db_path)
-        ensure_built(data_dir, db_path, export_dir)
+    if rebuilds or not db_path.exists():
+        ensure_built(data_dir, db_path, export_dir, private=interne)
     port = port or (STAFF_PORT if interne else 8001)
-    inspect_file = db_path.with_name(db_path.stem + "-inspect.json")
-    subprocess.run(
-        [sys.executable, "-m", "datasette", "inspect", str(db_path), "--inspect-file", str(inspect_file)], check=True
-    )
-    args = [sys.executable, "-m", "ciso.server", "--db", str(db_path), "--inspect-file", str(inspect_file)]
-    args += ["--host", host, "--port", str(port)]
-    args += ["--interne"] if interne else ["--export", str(export_dir)]
+    try:
+        sock = listening_socket(host, port)
+    except OSError as e:
+        raise Erreur(
+            f"impossible d'écouter sur {host}:{port} ({e.strerror}) : un autre site y tourne-t-il déjà ?"
+        ) from None
+    worker_args = ["--interne"] if interne else (["--export", str(export_dir)] if export_dir else [])
+    rebuild = Rebuilder(data_dir, db_path, export_dir, interne) if rebuilds else None
     click.echo(f"Site servi sur http://{host}:{port}/", err=True)
-    os.execv(sys.executable, args)
+    Supervisor(db_path, sock, worker_args, rebuild).run()
+
+
+class Rebuilder:
+    """Rebuild the database when the sources changed; a failure is reported once, the site keeps
+    serving the previous database, and the next change of the sources is tried again."""
+
+    def __init__(self, data_dir: Path, db_path: Path, export_dir: Path | None, private: bool):
+        self.data_dir, self.db_path, self.export_dir, self.private = data_dir, db_path, export_dir, private
+        self.failed: str | None = None
+
+    def __call__(self) -> None:
+        current = fingerprint(self.data_dir, self.private)
+        if current in (built_fingerprint(self.db_path), self.failed):
+            return
+        click.echo("Sources modifiées : reconstruction…", err=True)
+        started = time.monotonic()
+        try:
+            build_database(self.data_dir, self.db_path, export_dir=self.export_dir, private=self.private)
+        except (SourceError, ExportError) as e:
+            problems = e.problems if isinstance(e, SourceError) else [e]
+            for problem in problems:
+                click.echo(str(problem), err=True)
+            click.echo("Erreur : la base n'a pas été reconstruite ; le site sert encore la précédente.", err=True)
+            self.failed = current
+        else:
+            self.failed = None
+            click.echo(f"Base reconstruite en {time.monotonic() - started:.1f} s.", err=True)
 
 
 def ensure_built(data_dir: Path, db_path: Path, export_dir: Path | None = None, private: bool = False) -> None:
@@ -321,7 +360,7 @@ def suivi_ajouter(plan, numero, statut, date_, avancement, note, preuve, par, da
         except SourceError as e:
             fail_with(e)
         plans = {p.period: p for p in corpus.plans}
-        statuses = {r["id"] for r in corpus.tables["statuts"]}
+        statuses = {r["id"] for r in corpus.tables["statuts"] if not r.get("calcule")}  # sans_bilan is computed
         errors = check_update(values, plans, item_index(corpus.tables), statuses, dt.date.today(), data_dir, new=True)
         if errors:
             for message in errors:
@@ -330,7 +369,10 @@ def suivi_ajouter(plan, numero, statut, date_, avancement, note, preuve, par, da
             sys.exit(1)
         line = append_update(path, normalised(values))
     click.echo(f"Ajouté à {path} : {line.strip()}")
-    click.echo("Publiez-le : make build (ou make serve), puis validez le fichier dans git.")
+    click.echo(
+        "Publiez-le : un « make serve » en cours le met en ligne de lui-même ; sinon make build. "
+        "Puis validez le fichier dans git."
+    )
 
 
 @suivi.command("liste")

@@ -30,7 +30,7 @@ import zipfile
 from pathlib import Path
 
 from . import __version__
-from .build import build_time
+from .clock import build_time
 from .iati import FILE_NAME as IATI_FILE
 from .iati import IatiError, export_xml
 from .schema import INT, TABLES

@@ -25,7 +25,6 @@ Mappings (documented in French on /-/transparence and in README.md):
 
 from __future__ import annotations
 
-import bisect
 import functools
 import os
 import re
@@ -35,6 +34,7 @@ from pathlib import Path
 import yaml
 from lxml import etree
 
+from .fr import date_fr
 from .markup import plain
 from .problems import Problem
 from .yamlsource import load_entries
@@ -69,35 +69,6 @@ SETTING_KEYS = (
 )
 IDENTIFIER_RE = re.compile(r"^[A-Z]{2}-[A-Za-z0-9_]+-[^\s/&|?#]+$")
 SITE_RE = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
-MEDIA_TYPE_RE = re.compile(r"^[a-z]+/[a-z0-9.+-]+$")
-
-# (element, attribute) -> codelist of its values; "category" and "language" are document-link's.
-CODED = {
-    ("reporting-org", "type"): "OrganisationType",
-    ("participating-org", "role"): "OrganisationRole",
-    ("participating-org", "type"): "OrganisationType",
-    ("activity-status", "code"): "ActivityStatus",
-    ("activity-date", "type"): "ActivityDateType",
-    ("recipient-country", "code"): "Country",
-    ("sector", "vocabulary"): "SectorVocabulary",
-    ("tag", "vocabulary"): "TagVocabulary",
-    ("category", "code"): "DocumentCategory",
-    ("language", "code"): "Language",
-}
-# Where each code comes from, so an error says what to fix.
-ORIGIN = {
-    ("reporting-org", "type"): f"type_organisation dans data/reference/{SETTINGS_FILE}",
-    ("participating-org", "role"): "vue iati_participants (scripts/ciso/views.py)",
-    ("participating-org", "type"): "vue iati_participants (scripts/ciso/views.py) ou types_organisation.yml",
-    ("activity-status", "code"): f"colonne code_iati de data/reference/{STATUS_FILE}",
-    ("activity-date", "type"): "scripts/ciso/iati.py",
-    ("recipient-country", "code"): "data/reference/pays.yml",
-    ("sector", "vocabulary"): "scripts/ciso/iati.py",
-    ("sector", "code"): f"secteurs dans data/reference/{SETTINGS_FILE}",
-    ("tag", "vocabulary"): "scripts/ciso/iati.py",
-    ("category", "code"): "scripts/ciso/iati.py",
-    ("language", "code"): "scripts/ciso/iati.py",
-}
 
 
 class IatiError(Exception):
@@ -326,14 +297,55 @@ def settings_of(conn: sqlite3.Connection) -> dict:
     }
 
 
-def _description(action: dict, objective: dict, activities: list[dict]) -> str:
+def _description(action: dict, objective: dict, activities: list[dict], notes: list[str]) -> str:
     lines = [f"Plan d'action {action['plan_id']} du CISO, objectif {objective['numero']} : {objective['titre']}"]
     if action["description"]:
         lines.append(action["description"])
     if activities:
         lines.append("Activités :")
         lines.extend(f"{a['numero']} {a['texte']}" for a in activities)
+    if notes:
+        lines.append("Notes de publication (ciso-donnees) :")
+        lines.extend(f"- {n}" for n in notes)
     return plain("\n".join(lines))
+
+
+def publication_notes(a: dict, period: dict, activities: list[dict], countries: list[dict], labels: dict) -> list[str]:
+    """What the file says beyond the plan's words, and why: status, dates, conditions, ties, split."""
+    notes = []
+    if a["statut"] == "sans_bilan":
+        code = str(a["code_statut_iati"])
+        notes.append(
+            f"Statut au {date_fr(a['date_reference'])} : sans bilan publié. L'échéance du {date_fr(a['echeance'])} "
+            f"est passée et aucune source ne dit ce qu'il est advenu de l'action ; le code de statut IATI {code} "
+            f"(« {codelist('ActivityStatus').get(code, {}).get('fr', '')} ») est celui du dernier statut que donnent "
+            f"nos sources : {labels.get(a['statut_declare'], a['statut_declare']).lower()}."
+        )
+    if period:
+        assumed = period["nature"] == "hypothese"
+        notes.append(
+            f"Dates prévues : la période du plan, du {date_fr(period['debut'])} au {date_fr(period['fin'])} "
+            f"({'hypothèse' if assumed else 'source'}) : {period['source'] or 'le plan'}"
+        )
+    for x in activities:
+        if x["statut_declare"] == "conditionnel":
+            notes.append(
+                f"L'activité {x['numero']} dépend d'une condition que pose le plan (« {x['citation']} ») : les pays et "
+                "partenaires qu'elle seule nomme ne sont pas déclarés dans ce fichier."
+            )
+        if x["depend_de"]:
+            notes.append(
+                f"L'activité {x['numero']} est liée à l'étape {x['depend_de']}"
+                + (f" ({labels.get(x['depend_de_statut'], '').lower()})" if x["depend_de_statut"] else "")
+                + f" : « {x['depend_de_citation']} »."
+            )
+    if len(countries) > 1:
+        shares = ", ".join(f"{c['nom']} {c['pourcentage']:g} %".replace(".", ",") for c in countries)
+        notes.append(
+            f"Pays bénéficiaires : aucune source ne donne de montant ni de répartition ; par convention, l'action est "
+            f"répartie à parts égales entre les {len(countries)} pays ({shares})."
+        )
+    return notes
 
 
 def build(conn: sqlite3.Connection) -> bytes:
@@ -344,7 +356,15 @@ def build(conn: sqlite3.Connection) -> bytes:
     built = _query(conn, "select valeur from construction where cle = 'date'")
     actions = {r["id"]: r for r in _query(conn, "select id, plan_id, description from actions")}
     objectives = {r["id"]: r for r in _query(conn, "select id, numero, titre from objectifs")}
-    activities = _grouped(_query(conn, "select action_id, numero, texte from activites order by ordre"))
+    activities = _grouped(
+        _query(
+            conn,
+            "select action_id, numero, texte, statut_declare, citation, depend_de, depend_de_statut, "
+            "depend_de_citation from statut_activites order by ordre",
+        )
+    )
+    periods = {r["plan_id"]: r for r in _query(conn, "select * from periodes")}
+    labels = dict(conn.execute("select id, libelle from statuts").fetchall())
     participants = _grouped(_query(conn, "select * from iati_participants order by ordre, code_role, nom"))
     countries = _grouped(_query(conn, "select * from iati_pays order by ordre, pays_id"))
     sectors = _grouped(
@@ -389,9 +409,12 @@ def build(conn: sqlite3.Connection) -> bytes:
             )
         )
 
-    for a in _query(conn, "select * from iati_activites order by ordre"):
+    # An action without a sector is left out (IATI rule 6.2.2); /-/transparence lists it.
+    for a in _query(conn, "select * from iati_activites where dans_le_fichier = 1 order by ordre"):
         action_id = a["action_id"]
         activity = etree.SubElement(root, "iati-activity", {XML_LANG: LANGUAGE})
+        if built:
+            activity.set("last-updated-datetime", built[0]["valeur"])
         etree.SubElement(activity, "iati-identifier").text = f"{org_ref}-{action_id}"
         reporting = etree.SubElement(activity, "reporting-org", ref=org_ref)
         if settings["type_organisation"]:
@@ -401,7 +424,14 @@ def build(conn: sqlite3.Connection) -> bytes:
         _narrative(etree.SubElement(activity, "title"), plain(f"{a['numero']} {a['titre']}"))
         _narrative(
             etree.SubElement(activity, "description"),
-            _description(actions[action_id], objectives[a["objectif_id"]], activities.get(action_id, [])),
+            _description(
+                actions[action_id],
+                objectives[a["objectif_id"]],
+                activities.get(action_id, []),
+                publication_notes(
+                    a, periods.get(a["plan_id"]), activities.get(action_id, []), countries.get(action_id, []), labels
+                ),
+            ),
         )
         seen = set()
         for p in participants.get(action_id, []):
@@ -421,7 +451,10 @@ def build(conn: sqlite3.Connection) -> bytes:
             if date:
                 etree.SubElement(activity, "activity-date", type=kind, **{"iso-date": date})
         for c in countries.get(action_id, []):
-            _narrative(etree.SubElement(activity, "recipient-country", code=c["pays_id"]), c["nom"])
+            country = etree.SubElement(activity, "recipient-country", code=c["pays_id"])
+            if c["pourcentage"] is not None:
+                country.set("percentage", f"{c['pourcentage']:g}")
+            _narrative(country, c["nom"])
         for s in sectors.get(action_id, []):
             sector = etree.SubElement(activity, "sector", vocabulary=SECTOR_VOCABULARY, code=s["code"])
             _narrative(sector, s["libelle"])
@@ -446,156 +479,67 @@ def build(conn: sqlite3.Connection) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-# --- the checks ------------------------------------------------------------------------------
-
-
-def _locator(doc):
-    """``where(line)``: the file, the line and the identifier of the activity that holds it."""
-    starts = [(a.sourceline, a.findtext("iati-identifier") or "?") for a in doc.iter("iati-activity")]
-    lines = [s[0] for s in starts]
-
-    def where(line: int | None) -> str:
-        text = f"{FILE_NAME}, ligne {line}"
-        i = bisect.bisect_right(lines, line or 0) - 1
-        return f"{text} (activité {starts[i][1]})" if i >= 0 else text
-
-    return where
-
-
-def _path(element) -> str:
-    parent = element.getparent()
-    return (
-        f"{parent.tag}/{element.tag}" if parent is not None and element.tag in ("category", "language") else element.tag
-    )
-
-
-def check_codes(doc, where) -> list[str]:
-    """Every code in the file against its codelist (the XSD does not check them)."""
-    messages = []
-    for element in doc.iter(etree.Element):
-        for attribute, value in element.attrib.items():
-            if attribute == XML_LANG:
-                name, origin = "Language", "scripts/ciso/iati.py"
-            elif (element.tag, attribute) in CODED:
-                if element.tag in ("category", "language") and element.getparent().tag != "document-link":
-                    continue
-                name, origin = CODED[(element.tag, attribute)], ORIGIN[(element.tag, attribute)]
-            elif (element.tag, attribute) == ("sector", "code"):
-                if element.get("vocabulary", SECTOR_VOCABULARY) != SECTOR_VOCABULARY:
-                    messages.append(
-                        f"{where(element.sourceline)} : sector/@vocabulary « {element.get('vocabulary')} » : "
-                        f"seul le vocabulaire {SECTOR_VOCABULARY} (codes du CAD à 5 chiffres) peut être vérifié"
-                    )
-                    continue
-                name, origin = "Sector", ORIGIN[("sector", "code")]
-            else:
-                continue
-            why = code_problem(name, value)
-            if why:
-                shown = "@xml:lang" if attribute == XML_LANG else f"@{attribute}"
-                messages.append(f"{where(element.sourceline)} : {_path(element)}/{shown} {why} (à corriger : {origin})")
-    return messages
-
-
-def _percentages(elements, label: str, where, split_required: bool) -> list[str]:
-    """Percentages of repeated elements: all or none, summing to 100.
-
-    Several recipient countries without percentages are allowed (``split_required=False``): with
-    no amounts there is no split to state, and inventing one would be worse (README explains it).
-    """
-    given = [e.get("percentage") for e in elements]
-    if all(p is None for p in given):
-        if len(elements) > 1 and split_required:
-            return [f"{where(elements[0].sourceline)} : {label} : plusieurs éléments sans pourcentage"]
-        return []
-    if any(p is None for p in given):
-        return [f"{where(elements[0].sourceline)} : {label} : pourcentage donné pour certains éléments seulement"]
-    total = sum(float(p) for p in given)
-    if abs(total - 100) > 0.01:
-        return [f"{where(elements[0].sourceline)} : {label} : les pourcentages font {total:g} au lieu de 100"]
-    return []
-
-
-def check_rules(doc, where) -> list[str]:
-    """Rules of the standard that the XSD cannot express."""
-    messages = []
-    if doc.get("version") != VERSION:
-        messages.append(f"{FILE_NAME} : iati-activities/@version « {doc.get('version')} » au lieu de {VERSION}")
-    refs, identifiers = set(), {}
-    for activity in doc.iter("iati-activity"):
-        identifier = activity.findtext("iati-identifier") or ""
-        reporting = activity.find("reporting-org")
-        ref = reporting.get("ref") if reporting is not None else None
-        refs.add(ref)
-        if ref and not identifier.startswith(f"{ref}-"):
-            messages.append(
-                f"{where(activity.sourceline)} : iati-identifier « {identifier} » ne commence pas par "
-                f"reporting-org/@ref « {ref} » suivi d'un trait d'union"
-            )
-        if re.search(r"[\s/&|?]", identifier):
-            messages.append(
-                f"{where(activity.sourceline)} : iati-identifier « {identifier} » contient un caractère interdit"
-            )
-        if identifier in identifiers:
-            messages.append(
-                f"{where(activity.sourceline)} : iati-identifier « {identifier} » en double (déjà ligne {identifiers[identifier]})"
-            )
-        identifiers.setdefault(identifier, activity.sourceline)
-        dates = {d.get("type"): d.get("iso-date") for d in activity.findall("activity-date")}
-        for start, end in (("1", "3"), ("2", "4")):
-            if dates.get(start) and dates.get(end) and dates[start] > dates[end]:
-                messages.append(
-                    f"{where(activity.sourceline)} : activity-date : la fin ({dates[end]}, type {end}) précède "
-                    f"le début ({dates[start]}, type {start})"
-                )
-        messages += _percentages(
-            activity.findall("recipient-country") + activity.findall("recipient-region"),
-            "recipient-country/@percentage",
-            where,
-            split_required=False,
-        )
-        by_vocabulary: dict[str, list] = {}
-        for sector in activity.findall("sector"):
-            by_vocabulary.setdefault(sector.get("vocabulary", SECTOR_VOCABULARY), []).append(sector)
-        for vocabulary, sectors in by_vocabulary.items():
-            messages += _percentages(
-                sectors, f"sector/@percentage (vocabulaire {vocabulary})", where, split_required=True
-            )
-        for tag in activity.findall("tag"):
-            if tag.get("vocabulary") in ("98", "99") and not (tag.findtext("narrative") or "").strip():
-                messages.append(f"{where(tag.sourceline)} : tag « {tag.get('code')} » sans narrative (vocabulaire 99)")
-        for org in activity.findall("participating-org"):
-            if not org.get("ref") and not (org.findtext("narrative") or "").strip():
-                messages.append(f"{where(org.sourceline)} : participating-org sans @ref ni narrative")
-        for link in activity.findall("document-link"):
-            if not re.match(r"^https?://", link.get("url", "")):
-                messages.append(
-                    f"{where(link.sourceline)} : document-link/@url « {link.get('url')} » n'est pas absolue"
-                )
-            if not MEDIA_TYPE_RE.match(link.get("format", "")):
-                messages.append(
-                    f"{where(link.sourceline)} : document-link/@format « {link.get('format')} » n'est pas un type MIME"
-                )
-    if len(refs) > 1:
-        messages.append(f"{FILE_NAME} : reporting-org/@ref diffère d'une activité à l'autre : {sorted(map(str, refs))}")
-    for narrative in doc.iter("narrative"):
-        if not (narrative.text or "").strip():
-            messages.append(f"{where(narrative.sourceline)} : {narrative.getparent().tag}/narrative vide")
-    return messages
+# --- the checks (iati_rules.py) ----------------------------------------------------------------
 
 
 def check(data: bytes) -> list[str]:
-    """Every problem of an ``iati-activities`` file: XSD, codelists, rules. Empty when valid."""
-    try:
-        doc = etree.fromstring(data, etree.XMLParser(no_network=True))
-    except etree.XMLSyntaxError as e:
-        return [f"{FILE_NAME}, ligne {e.lineno} : XML mal formé : {e.msg}"]
-    where = _locator(doc)
-    messages = []
-    xsd = schema()
-    if not xsd.validate(doc.getroottree()):
-        messages += [f"{where(e.line)} : {e.message} (schéma XSD IATI {VERSION})" for e in xsd.error_log]
-    return messages + check_codes(doc, where) + check_rules(doc, where)
+    """The errors of an ``iati-activities`` file (XSD, codelists, IATI rulesets); empty when valid.
+
+    Warnings are not errors: ``iati_rules.findings`` returns them too.
+    """
+    from .iati_rules import errors, findings
+
+    return [str(f) for f in errors(findings(data))]
+
+
+def record_checks(conn: sqlite3.Connection) -> list:
+    """Check the file the database describes; write every rule (``regles_iati``) and every finding
+    (``controles_iati``) into it, so /-/transparence lists the remaining warnings. Returns the findings."""
+    from .clock import build_time
+    from .iati_rules import RULES, findings
+
+    found = findings(build(conn), now=build_time())  # the build's time: same sources, same findings
+    actions = {f"{settings_of(conn)['identifiant']}-{r[0]}": r for r in conn.execute("select id, plan_id from actions")}
+    counts: dict[str, int] = {}
+    for f in found:
+        counts[f.rule] = counts.get(f.rule, 0) + 1
+    catalogue = [
+        ("xml", "erreur", "The file is well-formed XML.", "Le fichier est un XML bien formé.", "scripts/ciso/iati.py"),
+        (
+            "xsd",
+            "erreur",
+            f"The file validates against the IATI {VERSION} activity schema (XSD).",
+            f"Le fichier est valide selon le schéma XSD de la norme IATI {VERSION}.",
+            "scripts/ciso/iati.py",
+        ),
+        *((r.id, r.severity, r.message, r.fr, r.correction) for r in RULES),
+    ]
+    with conn:
+        conn.executemany(
+            "insert into regles_iati (id, gravite, message, controle, correction, nb_constats, ordre) "
+            "values (?, ?, ?, ?, ?, ?, ?)",
+            [(*r, counts.get(r[0], 0), i) for i, r in enumerate(catalogue, 1)],
+        )
+        conn.executemany(
+            "insert into controles_iati (id, regle_id, gravite, activite, action_id, plan_id, ligne, element, "
+            "message, correction) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    n,
+                    f.rule,
+                    f.severity,
+                    f.activity,
+                    (actions.get(f.activity) or (None, None))[0],
+                    (actions.get(f.activity) or (None, None))[1],
+                    f.line,
+                    f.element,
+                    f.message,
+                    f.correction,
+                )
+                for n, f in enumerate(found, 1)
+            ],
+        )
+    return found
 
 
 def export_xml(conn: sqlite3.Connection) -> bytes:

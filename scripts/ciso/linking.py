@@ -31,9 +31,9 @@ class Matcher:
         )
         self._terms = [t for t in self._terms if t[0].strip()]
 
-    def find(self, text: str) -> dict[str, str]:
-        """Return ``{entry_id: alias}`` for every entry named in ``text``."""
-        haystack = normalize(text)
+    def find(self, text: str, normalized: str | None = None) -> dict[str, str]:
+        """Return ``{entry_id: alias}`` for every entry named in ``text`` (``normalized``: its ``normalize``)."""
+        haystack = normalized if normalized is not None else normalize(text)
         found: dict[str, str] = {}
         for needle, entry_id, alias in self._terms:
             if entry_id not in found and needle in haystack:

@@ -7,7 +7,8 @@ from pathlib import Path
 import sqlite_utils
 
 from . import __version__
-from .build import build_time
+from .clock import build_time
+from .iati import record_checks
 from .schema import FTS_TOKENIZE, PRIVATE_TABLES, TABLES
 from .staging import checkpoint, remove_staged_database
 from .views import VIEWS
@@ -106,6 +107,7 @@ def _write(path: Path, corpus, fingerprint: str, progress) -> None:
             if table.fts:
                 db[table.name].enable_fts(list(table.fts), tokenize=FTS_TOKENIZE)
         materialise(db)
+        record_checks(db.conn)  # the IATI file's rule checks, for /-/transparence (iati.py)
         problems = db.execute("PRAGMA foreign_key_check").fetchall()
         if problems:
             raise LoadError(f"clés étrangères invalides : {problems[:5]}")

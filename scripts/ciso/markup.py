@@ -30,3 +30,13 @@ def plain(text: str | None) -> str:
         return ""
     text = _EMPHASIS.sub(r"\1", text)
     return _SUPERSCRIPT.sub(lambda m: m[1] or m[2], text)
+
+
+def split(rows: list[dict], columns: tuple[str, ...]) -> None:
+    """Plain text in each of ``columns``, the original (markup included) in ``{column}_markup``."""
+    for row in rows:
+        for column in columns:
+            if column in row:
+                original = row[column]
+                row[f"{column}_markup"] = original
+                row[column] = plain(original) if isinstance(original, str) else original

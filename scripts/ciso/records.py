@@ -7,9 +7,10 @@ order: objective ``2020-2021-1``, action ``2020-2021-1-4``, activity
 
 from __future__ import annotations
 
-from .linking import Matcher
+from .linking import Matcher, normalize
+from .markup import split
 from .plan import Plan
-from .schema import LINK_TABLES
+from .schema import LINK_TABLES, MARKUP
 
 ORDER_STEP = 1_000_000  # ordre = start year * ORDER_STEP + line: plans in order, lines in order
 
@@ -127,28 +128,61 @@ def plan_rows(plan: Plan, fichier: str) -> dict[str, list[dict]]:
 
 
 def link_rows(
-    activities: list[dict], actions: list[dict], aliases: dict[str, dict[str, list[str]]]
+    activities: list[dict],
+    actions: list[dict],
+    aliases: dict[str, dict[str, list[str]]],
+    fixes=None,
+    relations: dict[str, str] | None = None,
+    matched: dict | None = None,
 ) -> dict[str, list[dict]]:
     """Link activities to reference entries they name; fill the array columns.
 
-    Activities get the entries named in their own text.  Actions get those
-    named in their title or description plus those of their activities.
-    Mutates the ``activites`` and ``actions`` rows; returns the link rows.
+    Activities get the entries named in their own text, corrected by ``fixes`` (liens.yml, see
+    curation.py): additions, exclusions, and countries only mentioned. A country link is of
+    ``nature`` « travail » when the country is one where CISO works or has partners
+    (``relations``, from pays.yml) and the activity does more than name it; « mention » otherwise.
+    Actions get those named in their title or description plus those of their activities.
+    Mutates the ``activites`` and ``actions`` rows; returns the link rows. ``matched`` receives
+    what the words alone linked, before corrections.
     """
     links: dict[str, list[dict]] = {}
+    relations = relations or {}
     by_action: dict[str, list[dict]] = {}
     for activity in activities:
         by_action.setdefault(activity["action_id"], []).append(activity)
+    normalized = {a["id"]: normalize(a["texte"]) for a in activities}  # once, for the four kinds of link
     for table, key, reference, column in LINK_TABLES:
         matcher = Matcher(aliases.get(reference, {}))
         rows = links[table] = []
         for activity in activities:
-            found = matcher.find(activity["texte"])
+            found = matcher.find(activity["texte"], normalized[activity["id"]])
+            if matched is not None:
+                matched[(activity["id"], reference)] = dict(found)
+            added = fixes.added.get((activity["id"], reference), {}) if fixes else {}
+            mentioned = fixes.mentions.get((activity["id"], reference), {}) if fixes else {}
+            for target in fixes.excluded.get((activity["id"], reference), {}) if fixes else ():
+                found.pop(target, None)
+            for target, correction in added.items():
+                found.setdefault(target, correction["citation"])
             activity[column] = sorted(found)
-            rows.extend({"activite_id": activity["id"], key: ref, "terme": term} for ref, term in sorted(found.items()))
+            for ref, term in sorted(found.items()):
+                correction = added.get(ref) or mentioned.get(ref)
+                row = {"activite_id": activity["id"], key: ref, "terme": term}
+                if reference == "pays":
+                    work = relations.get(ref) == "partenaires" and ref not in mentioned
+                    row["nature"] = "travail" if work else "mention"
+                row["origine"] = "ajout" if ref in added else "alias"
+                row["correction_id"] = correction["id"] if correction else None
+                rows.append(row)
         for action in actions:
             ids = set(matcher.find(f"{action['titre']}\n{action['description'] or ''}"))
             for activity in by_action.get(action["id"], []):
                 ids.update(activity[column])
             action[column] = sorted(ids)
     return links
+
+
+def split_markup(tables: dict[str, list[dict]]) -> None:
+    """Store the plans' words as plain text, markup kept in ``*_markup`` columns (schema.MARKUP)."""
+    for name, columns in MARKUP.items():
+        split(tables.get(name, []), columns)

@@ -22,6 +22,14 @@ class Table:
 
 
 CITED = {"plan_id": TEXT, "ligne": INT, "citation": TEXT, "source": TEXT, "note": TEXT}
+# Columns holding a plan's own words besides the citations (see ``with_markup`` below).
+PLAN_TEXT = {
+    "objectifs": ("titre", "titre_annonce", "description"),
+    "actions": ("titre", "description"),
+    "activites": ("texte",),
+    "passages": ("texte",),
+    "lignes": ("texte",),
+}
 LINKS = {"organisations": TEXT, "pays": TEXT, "instruments": TEXT, "themes": TEXT}
 
 TABLES: tuple[Table, ...] = (
@@ -43,6 +51,24 @@ TABLES: tuple[Table, ...] = (
             "nb_activites": INT,
         },
     ),
+    Table(
+        "periodes",
+        {
+            "plan_id": TEXT,
+            "debut": TEXT,
+            "fin": TEXT,
+            "nature": TEXT,
+            "origine": TEXT,
+            "date_reference": TEXT,
+            "terminee": INT,
+            "ligne": INT,
+            "citation": TEXT,
+            "source": TEXT,
+            "note": TEXT,
+        },
+        pk="plan_id",
+        foreign_keys=(("plan_id", "plans", "id"),),
+    ),
     Table("types_organisation", {"id": TEXT, "libelle": TEXT, "description": TEXT}),
     Table(
         "statuts",
@@ -53,12 +79,22 @@ TABLES: tuple[Table, ...] = (
             "ordre": INT,
             "couleur": TEXT,
             "code_iati": INT,
+            "calcule": INT,
             "description": TEXT,
         },
     ),
     Table(
         "pays",
-        {"id": TEXT, "code_numerique": TEXT, "nom": TEXT, "alias": TEXT, **CITED},
+        {
+            "id": TEXT,
+            "code_numerique": TEXT,
+            "nom": TEXT,
+            "relation": TEXT,
+            "relation_citation": TEXT,
+            "relation_citation_ligne": INT,
+            "alias": TEXT,
+            **CITED,
+        },
         foreign_keys=(("plan_id", "plans", "id"),),
         fts=("nom",),
     ),
@@ -187,7 +223,7 @@ TABLES: tuple[Table, ...] = (
         fts=("section", "texte"),
         indexes=(("plan_id", "ligne_debut"), ("ordre",)),
     ),
-    Table("statuts_financement", {"id": TEXT, "libelle": TEXT, "description": TEXT}),
+    Table("statuts_financement", {"id": TEXT, "libelle": TEXT, "ordre": INT, "description": TEXT}),
     Table("roles_partenariat", {"id": TEXT, "libelle": TEXT, "description": TEXT}),
     Table(
         "financements",
@@ -212,7 +248,16 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "partenariats",
-        {"id": TEXT, "organisation_id": TEXT, "role": TEXT, "objet": TEXT, "actions": TEXT, **CITED},
+        {
+            "id": TEXT,
+            "organisation_id": TEXT,
+            "role": TEXT,
+            "objet": TEXT,
+            "condition_citation": TEXT,
+            "condition_citation_ligne": INT,
+            "actions": TEXT,
+            **CITED,
+        },
         foreign_keys=(
             ("organisation_id", "organisations", "id"),
             ("role", "roles_partenariat", "id"),
@@ -260,6 +305,77 @@ TABLES: tuple[Table, ...] = (
         foreign_keys=(("plan_id", "plans", "id"),),
     ),
     Table("parametres_iati", {"cle": TEXT, "valeur": TEXT, "origine": TEXT}, pk="cle"),
+    Table(
+        "regles_lecture",
+        {
+            "id": TEXT,
+            "domaine": TEXT,
+            "resultat": TEXT,
+            "formulation": TEXT,
+            "explication": TEXT,
+            "nb_lectures": INT,
+            "ordre": INT,
+        },
+    ),
+    Table(
+        "regles_iati",
+        {
+            "id": TEXT,
+            "gravite": TEXT,
+            "message": TEXT,
+            "controle": TEXT,
+            "correction": TEXT,
+            "nb_constats": INT,
+            "ordre": INT,
+        },
+    ),
+    Table(
+        "controles_iati",
+        {
+            "id": INT,
+            "regle_id": TEXT,
+            "gravite": TEXT,
+            "activite": TEXT,
+            "action_id": TEXT,
+            "plan_id": TEXT,
+            "ligne": INT,
+            "element": TEXT,
+            "message": TEXT,
+            "correction": TEXT,
+        },
+        foreign_keys=(("regle_id", "regles_iati", "id"), ("action_id", "actions", "id"), ("plan_id", "plans", "id")),
+        indexes=(("regle_id",), ("gravite",)),
+    ),
+    Table(
+        "corrections_liens",
+        {
+            "id": TEXT,
+            "activite_id": TEXT,
+            "element": TEXT,
+            "lien": TEXT,
+            "cible": TEXT,
+            "operation": TEXT,
+            "raison": TEXT,
+            "appui_citation": TEXT,
+            "appui_citation_ligne": INT,
+            **CITED,
+        },
+        foreign_keys=(("activite_id", "activites", "id"), ("plan_id", "plans", "id")),
+        indexes=(("activite_id",),),
+    ),
+    Table(
+        "dependances",
+        {
+            "id": TEXT,
+            "element": TEXT,
+            "element_id": TEXT,
+            "depend_de": TEXT,
+            "depend_de_id": TEXT,
+            **CITED,
+        },
+        foreign_keys=(("plan_id", "plans", "id"),),
+        indexes=(("element_id",),),
+    ),
     *(
         Table(
             name,
@@ -297,6 +413,7 @@ TABLES: tuple[Table, ...] = (
             "activite_id": TEXT,
             "statut": TEXT,
             "source": TEXT,
+            "regle": TEXT,
             "date": TEXT,
             "date_fin": TEXT,
             "avancement": INT,
@@ -320,9 +437,20 @@ TABLES: tuple[Table, ...] = (
     *(
         Table(
             f"activites_{other}",
-            {"activite_id": TEXT, key: TEXT, "terme": TEXT},
+            {
+                "activite_id": TEXT,
+                key: TEXT,
+                "terme": TEXT,
+                **({"nature": TEXT} if other == "pays" else {}),
+                "origine": TEXT,
+                "correction_id": TEXT,
+            },
             pk=("activite_id", key),
-            foreign_keys=(("activite_id", "activites", "id"), (key, other, "id")),
+            foreign_keys=(
+                ("activite_id", "activites", "id"),
+                (key, other, "id"),
+                ("correction_id", "corrections_liens", "id"),
+            ),
             indexes=((key,),),
         )
         for other, key in (
@@ -339,6 +467,32 @@ TABLES: tuple[Table, ...] = (
     ),
     Table("construction", {"cle": TEXT, "valeur": TEXT}, pk="cle"),
 )
+
+
+def markup_columns(table: Table) -> tuple[str, ...]:
+    """Columns of ``table`` that carry a plan's words: the plan texts and every quotation."""
+    return tuple(
+        c for c in table.columns if c in PLAN_TEXT.get(table.name, ()) or c == "citation" or c.endswith("_citation")
+    )
+
+
+def with_markup(table: Table) -> Table:
+    """The plans' words are stored as plain text (no ``*italique*``, ``45^e``, ``1^{er}``), so that
+    search, CSV, JSON and IATI carry the words only; ``{column}_markup`` keeps the original, markup
+    included, for the pages (and for rebuilding a plan byte for byte from ``lignes.texte_markup``)."""
+    marked = markup_columns(table)
+    if not marked:
+        return table
+    columns = {}
+    for name, kind in table.columns.items():
+        columns[name] = kind
+        if name in marked:
+            columns[f"{name}_markup"] = kind
+    return Table(table.name, columns, table.pk, table.foreign_keys, table.fts, table.indexes)
+
+
+TABLES = tuple(with_markup(t) for t in TABLES)
+MARKUP = {t.name: markup_columns(t) for t in TABLES if markup_columns(t)}
 
 # Staff-only tables: created only in the private database (``ciso build --interne``).
 PRIVATE_TABLES: tuple[Table, ...] = (

@@ -6,6 +6,12 @@ does all three, so the same process serves a laptop (``ciso serve``), a containe
 replicas behind nginx.
 
     python -m ciso.server --db ciso.db --export export --port 8001
+
+Under ``ciso serve`` (supervisor.py) it runs on a socket the supervisor opened (``--fd``),
+says when it is ready (``--ready-fd``), and on SIGUSR1 *drains*: it stops accepting
+connections (the next worker, on the same socket, takes them), answers the requests still
+arriving on its open connections with ``Connection: close`` so clients reconnect, and exits
+once they are gone. So no request fails when a new database is put in service.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import click
 from .site import datasette_kwargs
 
 PROXY_ENV = "CISO_PROXIES"  # addresses whose X-Forwarded-For/-Proto are trusted (default: loopback)
+KEEP_ALIVE_SECONDS = 5  # uvicorn closes an idle connection after this
+DRAIN_SECONDS = KEEP_ALIVE_SECONDS + 3  # a draining worker waits this long for its connections to end
 
 
 def make_datasette(
@@ -36,28 +44,83 @@ def make_datasette(
     )
 
 
-def uvicorn_config(app, host: str = "127.0.0.1", port: int = 8001, fd: int | None = None):
+def uvicorn_config(app, host: str = "127.0.0.1", port: int = 8001):
     import uvicorn
 
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        fd=fd,
         lifespan="on",
         server_header=False,  # do not advertise the server software
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get(PROXY_ENV, "127.0.0.1"),
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=15,
         log_level="info",
     )
 
 
-async def serve(ds, config) -> None:
+class Draining:
+    """ASGI middleware: once ``draining`` is set, every answer asks the client to close its connection."""
+
+    def __init__(self, app):
+        self.app = app
+        self.draining = False
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not self.draining:
+            return await self.app(scope, receive, send)
+
+        async def closing_send(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, receive, closing_send)
+
+
+async def drain(server, app: Draining) -> None:
+    """Stop accepting, close connections as their requests end, then shut down."""
+    loop = asyncio.get_running_loop()
+    for listening in server.servers:
+        listening.close()
+    app.draining = True
+    deadline = loop.time() + DRAIN_SECONDS
+    while server.server_state.connections and loop.time() < deadline:
+        await asyncio.sleep(0.1)
+    server.should_exit = True
+
+
+async def serve(ds, config, fd: int | None = None, ready_fd: int | None = None) -> None:
+    """Serve until stopped; on a socket already open (``fd``, inherited from the supervisor) if given.
+
+    (uvicorn's own ``fd`` option takes every socket for a Unix one, so clients' addresses would be lost.)
+    """
+    import signal
+    import socket
+
     import uvicorn
 
     await ds.invoke_startup()
-    await uvicorn.Server(config).serve()
+    app = config.app
+    server = uvicorn.Server(config)
+
+    async def when_started():
+        while not server.started:
+            if server.should_exit:
+                return
+            await asyncio.sleep(0.05)
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGUSR1, lambda: loop.create_task(drain(server, app)))
+        if ready_fd is not None:
+            os.write(ready_fd, b"pret\n")
+            os.close(ready_fd)
+
+    watcher = asyncio.create_task(when_started())
+    await server.serve(sockets=[socket.socket(fileno=fd)] if fd is not None else None)
+    watcher.cancel()
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,12 +131,13 @@ async def serve(ds, config) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8001, show_default=True)
 @click.option("--fd", type=int, default=None, help="Accepter les connexions sur ce descripteur déjà ouvert.")
-def main(db_path, export_dir, inspect_file, staff, host, port, fd):
-    """Servir une base construite avec Datasette (sans reconstruire : voir « ciso serve »)."""
+@click.option("--ready-fd", type=int, default=None, help="Écrire « pret » sur ce descripteur une fois prêt.")
+def main(db_path, export_dir, inspect_file, staff, host, port, fd, ready_fd):
+    """Servir une base construite avec Datasette (sans reconstruire ni surveiller : voir « ciso serve »)."""
     ds = make_datasette(db_path, export_dir, staff, inspect_file)
-    config = uvicorn_config(ds.app(), host, port, fd)
+    config = uvicorn_config(Draining(ds.app()), host, port)
     try:
-        asyncio.run(serve(ds, config))
+        asyncio.run(serve(ds, config, fd, ready_fd))
     except KeyboardInterrupt:
         sys.exit(0)
 

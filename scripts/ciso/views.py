@@ -4,17 +4,24 @@
 (indexed; the published database is read-only, so they never go stale) and publishes
 the SQL in the ``calculs`` table, so anyone can recompute and compare.
 
-Progress rules (documented in metadata.yml too):
+Progress rules (documented in metadata.yml and docs/regles-de-lecture.md too):
 
 * the latest statement wins (``suivi.rang``: the plan's statements first, then
   updates by date and log line);
 * an activity takes the latest statement about itself or about its action;
 * an action takes the latest statement about itself, otherwise one derived
-  from its activities (all done -> done; some started or done -> ongoing; all
-  cancelled / postponed / conditional -> the same; otherwise planned);
+  from its activities (all done -> done; all cancelled -> cancelled; any without
+  a report once due -> sans_bilan; some started or done -> ongoing; all postponed
+  / conditional -> the same; otherwise planned);
+* time: every element is due at the end of its plan's period (``periodes``), or at
+  the earlier end date its statement gives (``date_fin``). Once the reference date
+  (``periodes.date_reference``, the day of the build) is past that day, an element
+  whose latest statement is still « prévu », « conditionnel » or « en cours », and
+  was made before then, is ``sans_bilan`` (« Sans bilan publié »): no source says
+  what became of it. ``statut_declare`` keeps what the sources last said;
 * the unit counted in the rollups is the *element*: each activity, plus each
   action that has no activity;
-* with no statement, the status is ``prevu`` and ``sans_suivi`` is 1.
+* with no statement, the declared status is ``prevu`` and ``sans_suivi`` is 1.
 
 ``statut_activites`` and ``statut_actions`` also carry the JSON id arrays
 (``pays``, ``organisations``, ``instruments``, ``themes``) of their rows, so
@@ -23,20 +30,67 @@ staff can facet the current status by country, organisation, instrument or theme
 
 from __future__ import annotations
 
-STATUS_COUNTS = """
-    count(e.element_id) as nb_elements,
-    coalesce(sum(e.statut = 'prevu'), 0) as nb_prevu,
-    coalesce(sum(e.statut = 'conditionnel'), 0) as nb_conditionnel,
-    coalesce(sum(e.statut = 'en_cours'), 0) as nb_en_cours,
-    coalesce(sum(e.statut = 'realise'), 0) as nb_realise,
-    coalesce(sum(e.statut = 'reporte'), 0) as nb_reporte,
-    coalesce(sum(e.statut = 'annule'), 0) as nb_annule,
-    coalesce(sum(e.sans_suivi), 0) as nb_sans_suivi,
+COUNTED = ("prevu", "conditionnel", "en_cours", "realise", "reporte", "annule", "sans_bilan")
+STATUS_COUNTS = (
+    "\n    count(e.element_id) as nb_elements,\n"
+    + "".join(f"    coalesce(sum(e.statut = '{s}'), 0) as nb_{s},\n" for s in COUNTED)
+    + """    coalesce(sum(e.sans_suivi), 0) as nb_sans_suivi,
     round(1.0 * coalesce(sum(e.statut = 'realise'), 0) / max(count(e.element_id), 1), 4) as part_realise
+"""
+)
+
+
+def _due(statement: str, period: str) -> str:
+    """SQL: the status at the reference date, from a statement alias and a ``periodes`` alias."""
+    return f"""case
+        when {period}.date_reference > coalesce({statement}.date_fin, {period}.fin)
+            and coalesce({statement}.statut, 'prevu') in ('prevu', 'conditionnel', 'en_cours')
+            and ({statement}.date is null or {statement}.date <= coalesce({statement}.date_fin, {period}.fin))
+        then 'sans_bilan'
+        else coalesce({statement}.statut, 'prevu')
+    end"""
+
+
+def _derived(suffix: str = "") -> str:
+    """SQL: an action's status derived from the counts of its activities' statuses (``comptes``):
+    the statuses at the reference date, or with ``suffix="_d"`` the declared ones."""
+
+    def n(status: str) -> str:
+        return f"c.n_{status}{suffix}"
+
+    late = "" if suffix else f"when {n('sans_bilan')} > 0 then 'sans_bilan'"
+    return f"""case
+            when {n("realise")} = c.n then 'realise'
+            when {n("annule")} = c.n then 'annule'
+            {late}
+            when {n("realise")} + {n("en_cours")} > 0 then 'en_cours'
+            when {n("reporte")} = c.n then 'reporte'
+            when {n("conditionnel")} = c.n then 'conditionnel'
+            else 'prevu'
+        end"""
+
+
+# Countries with the counts of the map and tables of /-/transparence. ``pays_partenaires``: the countries
+# where CISO works or has partners, as the plan says (pays.relation); ``autres_pays``: CISO's own country
+# and those the plan only names. ``nb_activites_travail`` counts the activities that take place there or
+# with partners there; ``nb_activites`` every activity that names the country, mentions included.
+PAYS = """
+select
+    p.id as pays_id, p.nom, p.code_numerique, p.relation,
+    (select count(*) from activites_pays ap where ap.pays_id = p.id and ap.nature = 'travail') as nb_activites_travail,
+    (select count(*) from activites_pays ap where ap.pays_id = p.id) as nb_activites,
+    (select count(*) from organisations o where o.pays_id = p.id and o.id != 'ciso') as nb_organisations,
+    (select count(*) from partenariats pa join organisations o on o.id = pa.organisation_id
+        where o.pays_id = p.id) as nb_partenariats,
+    (select count(*) from positions_pays pp where pp.pays_id = p.id) as nb_positions,
+    p.relation_citation, p.relation_citation_ligne, p.plan_id
+from pays p
+where {where}
+order by nb_activites_travail desc, nb_activites desc, p.nom
 """
 
 VIEWS: dict[str, str] = {
-    "statut_activites": """
+    "statut_activites": f"""
 with candidats as (
     select a.id as activite_id, s.id as suivi_id, s.rang
     from activites a join suivi s on s.element_id = a.id
@@ -50,23 +104,44 @@ choix as (
                row_number() over (partition by activite_id order by rang desc) as n
         from candidats
     ) where n = 1
+),
+base as (
+    select
+        a.id as activite_id, a.plan_id, a.objectif_id, a.action_id, a.numero, a.texte, a.texte_markup, a.ligne,
+        {_due("s", "pe")} as statut,
+        coalesce(s.statut, 'prevu') as statut_declare,
+        s.niveau as statut_de,
+        (s.id is null) as sans_suivi,
+        coalesce(s.date_fin, pe.fin) as echeance,
+        pe.date_reference,
+        s.id as suivi_id, s.source, s.regle, s.date, s.date_fin, s.avancement, s.citation, s.citation_markup,
+        s.note, s.preuve, s.fichier as suivi_fichier, s.ligne as suivi_ligne,
+        a.pays, a.organisations, a.instruments, a.themes,
+        a.ordre
+    from activites a
+    join periodes pe on pe.plan_id = a.plan_id
+    left join choix c on c.activite_id = a.id
+    left join suivi s on s.id = c.suivi_id
 )
 select
-    a.id as activite_id, a.plan_id, a.objectif_id, a.action_id, a.numero, a.texte, a.ligne,
-    coalesce(s.statut, 'prevu') as statut,
-    st.libelle as statut_libelle,
-    s.niveau as statut_de,
-    (s.id is null) as sans_suivi,
-    s.id as suivi_id, s.source, s.date, s.date_fin, s.avancement, s.citation, s.note, s.preuve,
-    s.fichier as suivi_fichier, s.ligne as suivi_ligne,
-    a.pays, a.organisations, a.instruments, a.themes,
-    a.ordre
-from activites a
-left join choix c on c.activite_id = a.id
-left join suivi s on s.id = c.suivi_id
-left join statuts st on st.id = coalesce(s.statut, 'prevu')
+    b.activite_id, b.plan_id, b.objectif_id, b.action_id, b.numero, b.texte, b.texte_markup, b.ligne,
+    b.statut, st.libelle as statut_libelle, b.statut_declare, sd.libelle as statut_declare_libelle,
+    b.statut_de, b.sans_suivi, b.echeance, b.date_reference,
+    b.suivi_id, b.source, b.regle, b.date, b.date_fin, b.avancement, b.citation, b.citation_markup,
+    b.note, b.preuve, b.suivi_fichier, b.suivi_ligne,
+    d.depend_de, d.depend_de_id,
+    coalesce(dep.statut_declare, (select s2.statut from suivi s2 where s2.element_id = d.depend_de_id
+        order by s2.rang desc limit 1)) as depend_de_statut,
+    d.citation as depend_de_citation, d.note as depend_de_note,
+    b.pays, b.organisations, b.instruments, b.themes,
+    b.ordre
+from base b
+left join statuts st on st.id = b.statut
+left join statuts sd on sd.id = b.statut_declare
+left join dependances d on d.element_id = b.activite_id
+left join base dep on dep.activite_id = d.depend_de_id
 """,
-    "statut_actions": """
+    "statut_actions": f"""
 with propre as (
     select element_id, suivi_id from (
         select element_id, id as suivi_id,
@@ -77,69 +152,70 @@ with propre as (
 comptes as (
     select action_id,
         count(*) as n,
-        sum(statut = 'prevu') as n_prevu,
-        sum(statut = 'conditionnel') as n_conditionnel,
-        sum(statut = 'en_cours') as n_en_cours,
-        sum(statut = 'realise') as n_realise,
-        sum(statut = 'reporte') as n_reporte,
-        sum(statut = 'annule') as n_annule,
-        sum(sans_suivi) as n_sans_suivi
+        {", ".join(f"sum(statut = '{x}') as n_{x}" for x in COUNTED)},
+        {", ".join(f"sum(statut_declare = '{x}') as n_{x}_d" for x in COUNTED)},
+        sum(sans_suivi) as n_sans_suivi,
+        sum(depend_de is not null) as n_dependantes
     from statut_activites group by action_id
 ),
 calcul as (
     select
-        ac.id as action_id, ac.plan_id, ac.objectif_id, ac.numero, ac.titre, ac.ligne, ac.nb_activites,
+        ac.id as action_id, ac.plan_id, ac.objectif_id, ac.numero, ac.titre, ac.titre_markup, ac.ligne,
+        ac.nb_activites,
         s.id as suivi_id,
         case
-            when s.id is not null then s.statut
-            when c.n is null then 'prevu'
-            when c.n_realise = c.n then 'realise'
-            when c.n_annule = c.n then 'annule'
-            when c.n_realise + c.n_en_cours > 0 then 'en_cours'
-            when c.n_reporte = c.n then 'reporte'
-            when c.n_conditionnel = c.n then 'conditionnel'
-            else 'prevu'
+            when s.id is not null then {_due("s", "pe")}
+            when c.n is null then {_due("s", "pe")}
+            else {_derived()}
         end as statut,
+        case
+            when s.id is not null or c.n is null then coalesce(s.statut, 'prevu')
+            else {_derived("_d")}
+        end as statut_declare,
         case
             when s.id is not null then 'action'
             when c.n is not null and c.n_sans_suivi < c.n then 'activites'
         end as statut_de,
         (s.id is null and coalesce(c.n_sans_suivi, 0) = coalesce(c.n, 0)) as sans_suivi,
-        coalesce(c.n_prevu, 0) as nb_prevu,
-        coalesce(c.n_conditionnel, 0) as nb_conditionnel,
-        coalesce(c.n_en_cours, 0) as nb_en_cours,
-        coalesce(c.n_realise, 0) as nb_realise,
-        coalesce(c.n_reporte, 0) as nb_reporte,
-        coalesce(c.n_annule, 0) as nb_annule,
+        case when s.id is not null or c.n is null then coalesce(s.date_fin, pe.fin) else pe.fin end as echeance,
+        pe.date_reference,
+        {", ".join(f"coalesce(c.n_{x}, 0) as nb_{x}" for x in COUNTED)},
+        coalesce(c.n_dependantes, 0) as nb_dependantes,
         ac.pays, ac.organisations, ac.instruments, ac.themes,
         ac.ordre
     from actions ac
+    join periodes pe on pe.plan_id = ac.plan_id
     left join propre p on p.element_id = ac.id
     left join suivi s on s.id = p.suivi_id
     left join comptes c on c.action_id = ac.id
 )
 select
-    calcul.action_id, calcul.plan_id, calcul.objectif_id, calcul.numero, calcul.titre, calcul.ligne,
-    calcul.nb_activites, calcul.statut, st.libelle as statut_libelle, calcul.statut_de, calcul.sans_suivi,
-    calcul.suivi_id, s.source, s.date, s.date_fin, s.avancement, s.citation, s.note, s.preuve,
-    calcul.nb_prevu, calcul.nb_conditionnel, calcul.nb_en_cours, calcul.nb_realise, calcul.nb_reporte,
-    calcul.nb_annule, calcul.pays, calcul.organisations, calcul.instruments, calcul.themes, calcul.ordre
+    calcul.action_id, calcul.plan_id, calcul.objectif_id, calcul.numero, calcul.titre, calcul.titre_markup,
+    calcul.ligne, calcul.nb_activites, calcul.statut, st.libelle as statut_libelle,
+    calcul.statut_declare, sd.libelle as statut_declare_libelle, calcul.statut_de,
+    calcul.sans_suivi, calcul.echeance, calcul.date_reference, calcul.suivi_id, s.source, s.regle, s.date,
+    s.date_fin, s.avancement, s.citation, s.citation_markup, s.note, s.preuve,
+    {", ".join(f"calcul.nb_{x}" for x in COUNTED)}, calcul.nb_dependantes,
+    calcul.pays, calcul.organisations, calcul.instruments, calcul.themes, calcul.ordre
 from calcul
 left join suivi s on s.id = calcul.suivi_id
 left join statuts st on st.id = calcul.statut
+left join statuts sd on sd.id = calcul.statut_declare
 """,
     "statut_elements": """
 select activite_id as element_id, 'activite' as niveau, plan_id, objectif_id, action_id, numero,
-       texte as libelle, ligne, statut, statut_libelle, statut_de, sans_suivi, suivi_id, source, date, ordre
+       texte as libelle, ligne, statut, statut_libelle, statut_declare, statut_de, sans_suivi, echeance,
+       suivi_id, source, date, ordre
 from statut_activites
 union all
 select action_id, 'action', plan_id, objectif_id, action_id, numero,
-       titre, ligne, statut, statut_libelle, statut_de, sans_suivi, suivi_id, source, date, ordre
+       titre, ligne, statut, statut_libelle, statut_declare, statut_de, sans_suivi, echeance,
+       suivi_id, source, date, ordre
 from statut_actions where nb_activites = 0
 """,
     "avancement_objectifs": f"""
 select
-    o.id as objectif_id, o.plan_id, o.numero, o.titre,
+    o.id as objectif_id, o.plan_id, o.numero, o.titre, o.titre_markup,
     {STATUS_COUNTS},
     (select max(s.date) from suivi s where s.objectif_id = o.id and s.source != 'plan')
         as derniere_mise_a_jour,
@@ -152,11 +228,13 @@ order by o.ordre
     "avancement_plans": f"""
 select
     p.id as plan_id, p.titre, p.debut, p.fin,
+    pe.nature as periode_nature, pe.origine as periode_origine, pe.terminee as periode_terminee, pe.date_reference,
     {STATUS_COUNTS},
     (select max(s.date) from suivi s where s.plan_id = p.id and s.source != 'plan')
         as derniere_mise_a_jour,
     (select count(*) from suivi s where s.plan_id = p.id and s.source != 'plan') as nb_mises_a_jour
 from plans p
+join periodes pe on pe.plan_id = p.id
 left join statut_elements e on e.plan_id = p.id
 group by p.id
 order by p.id
@@ -166,19 +244,10 @@ select st.id as statut, st.libelle, count(f.id) as nombre
 from statuts_financement st
 left join financements f on f.statut = st.id
 group by st.id
-order by case st.id when 'obtenu' then 1 when 'en_attente' then 2 when 'vise' then 3 else 4 end
+order by st.ordre
 """,
-    "pays_partenaires": """
-select
-    p.id as pays_id, p.nom, p.code_numerique,
-    (select count(*) from activites_pays ap where ap.pays_id = p.id) as nb_activites,
-    (select count(*) from organisations o where o.pays_id = p.id and o.id != 'ciso') as nb_organisations,
-    (select count(*) from partenariats pa join organisations o on o.id = pa.organisation_id
-        where o.pays_id = p.id) as nb_partenariats,
-    (select count(*) from positions_pays pp where pp.pays_id = p.id) as nb_positions
-from pays p
-order by nb_activites desc, p.nom
-""",
+    "pays_partenaires": PAYS.format(where="p.relation = 'partenaires'"),
+    "autres_pays": PAYS.format(where="p.relation != 'partenaires'"),
 }
 
 # --- IATI (see iati.py) ----------------------------------------------------------------------
@@ -202,13 +271,36 @@ end
 """
 
 IATI_VIEWS: dict[str, str] = {
-    # recipient-country: the countries an action (title, text or activities) names, except CISO's own.
+    # recipient-country: the countries where the action's activities take place or where CISO's partners
+    # are (activites_pays.nature = 'travail'), except CISO's own; an activity that the plan makes conditional
+    # (declared status « conditionnel ») does not count: nothing says it happens. With several countries,
+    # IATI wants percentages (rule 3.1.2) that no source gives: the action is split equally between them, a
+    # convention that the file and /-/transparence state (pourcentage is null for a single country).
     "iati_pays": """
-select ac.id as action_id, ac.plan_id, j.value as pays_id, p.nom, ac.ordre
-from actions ac, json_each(ac.pays) j
-join pays p on p.id = j.value
-where j.value is not (select pays_id from organisations where id = 'ciso')
-order by ac.ordre, j.value
+with recus as (
+    select s.action_id, ap.pays_id
+    from activites_pays ap
+    join statut_activites s on s.activite_id = ap.activite_id
+    where ap.nature = 'travail' and s.statut_declare != 'conditionnel'
+        and ap.pays_id is not (select pays_id from organisations where id = 'ciso')
+    group by s.action_id, ap.pays_id
+),
+numerotes as (
+    select action_id, pays_id,
+        count(*) over (partition by action_id) as nb_pays,
+        row_number() over (partition by action_id order by pays_id) as rang
+    from recus
+)
+select ac.id as action_id, ac.plan_id, n.pays_id, p.nom, n.nb_pays,
+    case when n.nb_pays > 1 then
+        case when n.rang < n.nb_pays then round(100.0 / n.nb_pays, 2)
+             else round(100 - round(100.0 / n.nb_pays, 2) * (n.nb_pays - 1), 2) end
+    end as pourcentage,
+    ac.ordre
+from numerotes n
+join actions ac on ac.id = n.action_id
+join pays p on p.id = n.pays_id
+order by ac.ordre, n.pays_id
 """,
     # participating-org: implementing (4) = partnerships of co-coordination or collaboration on the
     # action; funding (1) = funding obtained (statut obtenu) for the action, with a named funder;
@@ -221,7 +313,7 @@ from partenariats pa
 join partenariats_actions pa_a on pa_a.partenariat_id = pa.id
 join actions ac on ac.id = pa_a.action_id
 join organisations o on o.id = pa.organisation_id
-where pa.role in ('co_coordination', 'collaboration')
+where pa.role in ('co_coordination', 'collaboration') and pa.condition_citation is null
 union all
 select fa.action_id, ac.plan_id, f.organisation_id, o.nom, cast(1 as integer),
        'Financement', {_IATI_ORGANISATION_TYPE.format(action="fa.action_id")},
@@ -247,12 +339,15 @@ select *,
     cast(nb_pays > 0 as integer) as avec_pays,
     cast(nb_secteurs > 0 as integer) as avec_secteur,
     cast(document is not null and ligne is not null as integer) as avec_document,
-    cast(nb_resultats > 0 as integer) as avec_resultats
+    cast(nb_resultats > 0 as integer) as avec_resultats,
+    -- IATI rule 6.2.2 wants a sector: an action not (yet) classified is left out of the file, and said so
+    cast(nb_secteurs > 0 as integer) as dans_le_fichier
 from (
     select
         ac.id as action_id, ac.plan_id, ac.objectif_id, ac.numero, ac.titre,
         p.debut, p.fin,
-        sa.statut, st.code_iati as code_statut_iati, sa.sans_suivi,
+        sa.statut, sa.statut_declare, coalesce(st.code_iati, sd.code_iati) as code_statut_iati, sa.sans_suivi,
+        sa.echeance, sa.date_reference,
         (select count(distinct ip.organisation_id) from iati_participants ip
             where ip.action_id = ac.id and ip.code_role = 4) as nb_mise_en_oeuvre,
         (select count(distinct ip.organisation_id) from iati_participants ip
@@ -267,15 +362,17 @@ from (
     join plans p on p.id = ac.plan_id
     left join statut_actions sa on sa.action_id = ac.id
     left join statuts st on st.id = sa.statut
+    left join statuts sd on sd.id = sa.statut_declare
 )
 order by ordre
 """,
     "auto_evaluation_iati": """
 with criteres(critere, ordre, colonne, libelle, explication) as (values
     ('dates', 1, 'avec_dates', 'Dates',
-     'Début et fin prévus de l''action (activity-date, types 1 et 3). Ce sont les dates de l''année du plan, '
-     || 'du 1er avril au 31 mars : le plan ne date pas ses actions une à une. Pour faire mieux : noter au '
-     || 'journal de suivi le début et la fin réels de chaque action.'),
+     'Début et fin prévus de l''action (activity-date, types 1 et 3). Ce sont les dates de la période du plan '
+     || '(table periodes), une hypothèse tant qu''aucune source ne les donne : le plan ne date pas ses actions une à '
+     || 'une. Pour faire mieux : une source des dates du plan (data/reference/periodes.yml), et noter au journal de '
+     || 'suivi le début et la fin réels de chaque action.'),
     ('statut', 2, 'avec_statut', 'Statut suivi',
      'Un statut appuyé par une source — les mots du plan ou le journal de suivi — plutôt que « prévu » par '
      || 'défaut (activity-status). Pour faire mieux : inscrire l''avancement de chaque action au journal de '
@@ -286,12 +383,13 @@ with criteres(critere, ordre, colonne, libelle, explication) as (values
      || 'chaque action, ne compte pas. Pour faire mieux : relier dans partenariats.yml et financements.yml '
      || 'chaque partenaire et bailleur aux actions qu''il concerne, citation du plan à l''appui.'),
     ('pays', 4, 'avec_pays', 'Pays bénéficiaires',
-     'Au moins un pays bénéficiaire (recipient-country) : un pays, autre que celui du CISO, que nomment '
-     || 'l''action ou ses activités. Une action menée au Québec n''en a pas, et c''est normal.'),
+     'Au moins un pays bénéficiaire (recipient-country) : un pays, autre que celui du CISO, où se déroulent '
+     || 'les activités de l''action ou où le CISO y travaille avec des partenaires, selon le plan. Une action menée '
+     || 'au Québec n''en a pas, et c''est normal (avertissement 3.7.1).'),
     ('secteur', 5, 'avec_secteur', 'Secteur',
-     'Un secteur du CAD de l''OCDE (sector, code à 5 chiffres). C''est notre classement éditorial '
-     || '(data/reference/iati.yml), pas les mots du CISO ; les actions qui font fonctionner le CISO '
-     || '(vie associative, financement, sécurité, ressources humaines) ne sont pas classées.'),
+     'Un secteur du CAD de l''OCDE (sector, code à 5 chiffres), que la norme exige (règle 6.2.2) : une action '
+     || 'sans secteur est laissée hors du fichier. C''est notre classement éditorial (data/reference/iati.yml), '
+     || 'pas les mots du CISO.'),
     ('document', 6, 'avec_document', 'Document',
      'Un lien vers le document qui décrit l''action : sa ligne dans le plan publié (document-link, '
      || 'catégorie A02 « Objectifs / raison d''être de l''activité »).'),
