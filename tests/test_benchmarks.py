@@ -14,7 +14,7 @@ from ciso.build import build
 from ciso.cli import cli
 from ciso.site import ROOT
 from click.testing import CliRunner
-from conftest import DATA, REAL_PLAN
+from conftest import DATA, REAL_PLAN, plans_own_words
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from generate import generate, synthetic_plan  # noqa: E402
@@ -44,7 +44,7 @@ def test_generator_writes_valid_plans_that_build_into_three_times_the_rows(corpu
     assert "3 plan(s) valide(s), aucun problème" in result.output
 
     tripled = build(out, tmp_path / "ciso.db").tables
-    single = build(DATA, tmp_path / "real.db").tables
+    single = build(plans_own_words(tmp_path / "real", until="2020-2021"), tmp_path / "real.db").tables
     for table in COUNTED:
         assert len(tripled[table]) == 3 * len(single[table]), table
 

@@ -7,7 +7,7 @@ import shutil
 import pytest
 from ciso.cli import cli
 from click.testing import CliRunner
-from conftest import FIXTURES, plan_lines, rows
+from conftest import DATA, FIXTURES, plan_lines, rows
 from test_plan_parser import RULES, line_of
 
 FIXTURE_PLAN = FIXTURES / "plans" / "plan-action-2021-2022.txt"
@@ -174,9 +174,9 @@ def test_check_lists_every_problem_and_writes_nothing(data_copy, tmp_path):
 
 
 def test_check_passes_on_real_data():
-    result = run("check", "--data", "data")
+    result = run("check", "--data", DATA)
     assert result.exit_code == 0, result.output
-    assert "1 plan(s) valide(s)" in result.output
+    assert f"{len(list((DATA / 'plans').glob('*.txt')))} plan(s) valide(s)" in result.output
 
 
 def test_quotation_not_in_plan_fails_with_yaml_line(data_copy, existing_db):
