@@ -11,9 +11,9 @@ Public site (``GET`` and ``HEAD``):
   ``immutable`` for versioned static files (``?v=`` + hash, hashed file names under
   ``/-/static-plugins/``) and a day for other static files;
 * every 200 carries the same weak ``ETag`` (``W/"<data>-<code>"``), computed once at
-  startup from the database's SHA-256 (Datasette's own hash of an immutable database)
-  and a fingerprint of what renders it: our plugins and the ``ciso`` package, templates,
-  static files, metadata, settings and the versions of Datasette, its plugins and SQLite.
+  startup from the database file's SHA-256 and a fingerprint of what renders it: our
+  plugins and the ``ciso`` package, templates, static files, metadata, settings and the
+  versions of Datasette, its plugins, SQLite and Python.
   Every replica of the same release therefore sends the same ETag, and a rebuilt
   database or a new release changes it. It is weak because Datasette's JSON carries a
   per-request ``query_ms``: answers are equivalent, not byte-identical (HTML pages are
@@ -44,6 +44,7 @@ from ciso.site import DOWNLOADS, SETTINGS
 from ciso.web import is_staff_site
 from datasette import __version__ as datasette_version
 from datasette import hookimpl
+from datasette.inspect import inspect_hash
 from datasette.plugins import get_plugins, pm
 
 PAGE = f"public, max-age={SETTINGS['default_cache_ttl']}"
@@ -97,11 +98,15 @@ def code_fingerprint(datasette) -> str:
 
 
 def data_fingerprint(datasette) -> str | None:
-    """SHA-256 of the served databases (None if one is mutable: its content may change under us)."""
+    """SHA-256 of the served databases (None if one is mutable: its content may change under us).
+
+    Hashed from the files themselves, as Datasette does for an immutable database without an
+    inspect file: a stale ``--inspect-file`` (built before the last rebuild) must not keep the
+    old ETag on new data. About a second per gigabyte, once per process."""
     served = [db for db in datasette.databases.values() if not db.is_memory]
     if not served or any(db.is_mutable for db in served):
         return None
-    listed = "".join(f"{db.name}={db.hash};" for db in sorted(served, key=lambda db: db.name))
+    listed = "".join(f"{db.name}={inspect_hash(Path(db.path))};" for db in sorted(served, key=lambda db: db.name))
     return hashlib.sha256(listed.encode()).hexdigest()
 
 

@@ -5,9 +5,12 @@ The deployed proxy is tested for real in test_nginx.py; these tests drive Datase
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 import pytest_asyncio
@@ -196,6 +199,19 @@ async def test_etag_changes_with_the_database_and_is_the_same_on_every_replica(d
     # a 304 only for the database the visitor saw
     response = await (await site(databases["changed"])).client.get("/-/progres", headers={"If-None-Match": real})
     assert response.status_code == 200 and response.headers["etag"] == changed
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_stale_inspect_file_does_not_keep_the_old_etag(databases, tmp_path):
+    """``--inspect-file`` written before a rebuild carries the old hash: the ETag reads the file itself."""
+    stale = tmp_path / "ciso-inspect.json"
+    subprocess.run(
+        [sys.executable, "-m", "datasette", "inspect", str(databases["real"]), "--inspect-file", str(stale)], check=True
+    )
+    inspect_data = json.loads(stale.read_text(encoding="utf-8"))
+    real = await etag(await site(databases["real"]))
+    rebuilt = await etag(await site(databases["changed"], inspect_data=inspect_data))
+    assert rebuilt == await etag(await site(databases["changed"])) != real
 
 
 @pytest.mark.asyncio(loop_scope="session")
