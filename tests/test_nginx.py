@@ -1,9 +1,8 @@
 """deploy/nginx/ciso.conf for real: Debian's nginx in front of two replicas of the public site and the staff site.
 
-The deployed file is used as it is, with only its addresses and paths rewritten: listening
-ports, replica ports, the cache folder and the snippet's path (each rewrite checks that the
-line is still there). nginx runs as the current user with a temporary prefix; everything it
-and the replicas started is stopped at the end.
+The deployed file is used as it is, with only its addresses and paths rewritten
+(ciso.local_proxy); nginx runs as the current user in a temporary folder. Everything the
+test started is stopped at the end.
 """
 
 from __future__ import annotations
@@ -11,9 +10,6 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
-import os
-import pwd
-import subprocess
 import threading
 import time
 from contextlib import ExitStack
@@ -21,67 +17,13 @@ from pathlib import Path
 
 import pytest
 from ciso.build import build
-from ciso.site import PASSWORD_ENV, ROOT, SECRET_ENV
+from ciso.local_proxy import NGINX, PUBLIC_HOST, STAFF_HOST, running_nginx, served_by
+from ciso.site import PASSWORD_ENV, SECRET_ENV
 from conftest import DATA, free_port, site_args, site_process
 
 pytestmark = pytest.mark.nginx
-
-NGINX = "/usr/sbin/nginx"
-DEPLOY = ROOT / "deploy" / "nginx"
-PUBLIC_HOST = "donnees.example.org"
-STAFF_HOST = "equipe.example.org"
 # The bench's pages (benchmarks/run.py SCALE_URLS): byte-identical on every replica and through nginx.
 SAME_EVERYWHERE = ["/", "/-/progres", "/-/transparence", "/ciso/activites", "/-/progres.json"]
-
-
-def nginx_files(directory: Path, listen: int, replicas: list[int], staff: int) -> Path:
-    """deploy/nginx/ as it would be installed, for a private nginx in directory; returns nginx.conf."""
-    site = (DEPLOY / "ciso.conf").read_text(encoding="utf-8")
-    rewrites = [
-        ("listen 80;", f"listen 127.0.0.1:{listen};", 2),
-        ("listen [::]:80;", "", 2),
-        ("server 127.0.0.1:8101 max_fails=0;", f"server 127.0.0.1:{replicas[0]} max_fails=0;", 1),
-        ("server 127.0.0.1:8102 max_fails=0;", f"server 127.0.0.1:{replicas[1]} max_fails=0;", 1),
-        ("server 127.0.0.1:8002;", f"server 127.0.0.1:{staff};", 1),
-        ("/var/cache/nginx/ciso ", f"{directory / 'cache'} ", 1),
-        ("include snippets/ciso-proxy.conf;", f"include {directory / 'ciso-proxy.conf'};", 2),
-    ]
-    for old, new, count in rewrites:
-        assert site.count(old) == count, f"deploy/nginx/ciso.conf no longer has {count} × {old!r}"
-        site = site.replace(old, new)
-    (directory / "ciso.conf").write_text(site, encoding="utf-8")
-    (directory / "ciso-proxy.conf").write_text((DEPLOY / "ciso-proxy.conf").read_text(encoding="utf-8"))
-    temp = directory / "temp"
-    temp.mkdir()
-    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
-    # The main file mirrors Debian's /etc/nginx/nginx.conf, which includes sites-enabled/* in http {}.
-    main = f"""
-{user}
-worker_processes 1;
-daemon off;
-pid {directory / "nginx.pid"};
-error_log {directory / "error.log"} notice;
-events {{ worker_connections 512; }}
-http {{
-    sendfile on;
-    tcp_nopush on;
-    types_hash_max_size 2048;
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    log_format upstream '$upstream_addr|$upstream_cache_status|$status|$request';
-    access_log {directory / "access.log"} upstream;
-    gzip on;
-    client_body_temp_path {temp / "body"};
-    proxy_temp_path {temp / "proxy"};
-    fastcgi_temp_path {temp / "fastcgi"};
-    uwsgi_temp_path {temp / "uwsgi"};
-    scgi_temp_path {temp / "scgi"};
-    include {directory / "ciso.conf"};
-}}
-"""
-    conf = directory / "nginx.conf"
-    conf.write_text(main, encoding="utf-8")
-    return conf
 
 
 class Replica:
@@ -101,11 +43,6 @@ class Replica:
         if self.stack is not None:
             self.stack.close()
             self.stack = None
-
-    def requests_served(self, directory: Path) -> int:
-        """Requests nginx's access log says this replica answered (the last one tried, after a retry)."""
-        lines = (directory / "access.log").read_text(encoding="utf-8").splitlines()
-        return sum(line.split("|")[0].split(", ")[-1] == f"127.0.0.1:{self.port}" for line in lines)
 
 
 class Proxy:
@@ -148,34 +85,13 @@ def deployment(built, staff_db, tmp_path_factory):
     staff_env = {PASSWORD_ENV: hash_password("mot-de-passe-de-test", iterations=1000), SECRET_ENV: "s" * 40}
     staff = Replica(staff_db, directory / "interne.log", staff=True, env=staff_env)
     listen = free_port()
-    conf = nginx_files(directory, listen, [r.port for r in replicas], staff.port)
-    command = [NGINX, "-p", str(directory), "-c", str(conf), "-e", str(directory / "error.log")]
-    checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
-    assert checked.returncode == 0, checked.stderr
     with ExitStack() as stack:
         for replica in [*replicas, staff]:
             stack.callback(replica.stop)
             replica.start()
-        nginx = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        stack.callback(stop_process, nginx)
+        stack.enter_context(running_nginx(directory, listen, [r.port for r in replicas], staff.port))
         proxy = Proxy(listen)
-        for _ in range(100):
-            try:
-                proxy.get("/-/api")
-                break
-            except OSError:
-                assert nginx.poll() is None, nginx.stderr.read().decode()
-                time.sleep(0.05)
         yield {"proxy": proxy, "replicas": replicas, "staff": staff, "directory": directory}
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def test_every_replica_and_nginx_give_the_same_bytes(deployment):
@@ -238,7 +154,7 @@ def test_forwarded_host_and_scheme_reach_the_replicas(deployment):
 
 def test_staff_site_is_never_cached_nor_compressed(deployment):
     proxy, staff = deployment["proxy"], deployment["staff"]
-    before = staff.requests_served(deployment["directory"])
+    before = served_by(deployment["directory"], staff.port)
     for path in ("/-/login", "/-/login", "/-/static/app.css", "/-/progres"):
         status, headers, _ = proxy.get(path, host=STAFF_HOST, headers={"Accept-Encoding": "gzip"})
         assert status in (200, 403), path
@@ -246,15 +162,15 @@ def test_staff_site_is_never_cached_nor_compressed(deployment):
         assert "x-cache-status" not in headers and "etag" not in headers, path
         assert "content-encoding" not in headers, path
     for _ in range(50):  # nginx writes its access line just after the answer
-        if staff.requests_served(deployment["directory"]) - before == 4:
+        if served_by(deployment["directory"], staff.port) - before == 4:
             break
         time.sleep(0.02)
-    assert staff.requests_served(deployment["directory"]) - before == 4  # every one reached the staff site
+    assert served_by(deployment["directory"], staff.port) - before == 4  # every one reached the staff site
 
 
 def test_restarting_each_replica_costs_no_request(deployment):
     proxy, replicas, directory = deployment["proxy"], deployment["replicas"], deployment["directory"]
-    served = [r.requests_served(directory) for r in replicas]
+    served = [served_by(directory, r.port) for r in replicas]
     results, stop = [], threading.Event()
 
     def client(k: int) -> None:
@@ -282,7 +198,7 @@ def test_restarting_each_replica_costs_no_request(deployment):
             t.join()
     failed = [r for r in results if r != 200]
     assert len(results) > 100 and failed == [], (len(results), failed[:5])
-    assert all(r.requests_served(directory) > n + 20 for r, n in zip(replicas, served, strict=True))
+    assert all(served_by(directory, r.port) > n + 20 for r, n in zip(replicas, served, strict=True))
 
 
 def test_with_no_replica_left_cached_pages_stay_and_the_rest_is_a_french_page(deployment):
