@@ -12,8 +12,9 @@ Public site (``GET`` and ``HEAD``):
   ``/-/static-plugins/``) and a day for other static files;
 * every 200 carries the same weak ``ETag`` (``W/"<data>-<code>"``), computed once at
   startup from the database file's SHA-256 and a fingerprint of what renders it: our
-  plugins and the ``ciso`` package, templates, static files, metadata, settings and the
-  versions of Datasette, its plugins, SQLite and Python.
+  plugins and the ``ciso`` package, templates and static files (ours and those installed
+  plugins carry), metadata, settings and the versions of Datasette, its plugins, SQLite
+  and Python.
   Every replica of the same release therefore sends the same ETag, and a rebuilt
   database or a new release changes it. It is weak because Datasette's JSON carries a
   per-request ``query_ms``: answers are equivalent, not byte-identical (HTML pages are
@@ -84,6 +85,12 @@ def code_fingerprint(datasette) -> str:
         source = getattr(module, "__file__", None)
         if source and Path(source).is_file():
             digest.update(name.encode() + b"\0" + Path(source).read_bytes() + b"\0")
+    # Templates and static files that installed plugins carry (ours too, once they ship as a package).
+    for plugin in sorted(get_plugins(), key=lambda p: p["name"]):
+        for folder in (plugin.get("templates_path"), plugin.get("static_path")):
+            if folder:
+                digest.update(plugin["name"].encode() + b"\0")
+                files_digest(digest, Path(folder))
     files_digest(digest, Path(ciso.__file__).parent, "*.py")
     if datasette.template_dir:
         files_digest(digest, Path(datasette.template_dir))
