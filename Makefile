@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8001
 
-.PHONY: setup build check serve test lint format bench chromium clean
+.PHONY: setup build check serve test lint format bench chromium nginx wrk clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,19 +25,31 @@ check: setup
 serve: setup
 	$(BIN)/ciso serve --port $(PORT)
 
-# Browser tests need Debian's Chromium: install it when missing (as root), else stop with a clear message.
-chromium:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+# $(call debian,PACKAGE,PROGRAM,WHAT): install Debian's PACKAGE when PROGRAM is missing (as root),
+# else stop with a clear message.
+define debian
+	@if ! command -v $(2) >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's chromium for the browser tests…"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing Debian's $(1) for $(3)…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
 	  else \
-	    echo "ERROR: the browser tests need Debian's chromium (/usr/bin/chromium). Run: sudo apt-get install chromium" >&2; \
+	    echo "ERROR: Debian's $(1) ($(2)) is needed for $(3). Run: sudo apt-get install $(1)" >&2; \
 	    exit 1; \
 	  fi; \
 	fi
+endef
 
-test: setup chromium
+# Browser tests drive Debian's Chromium; the nginx test and the bench run Debian's nginx; the bench loads it with wrk.
+chromium:
+	$(call debian,chromium,chromium,the browser tests)
+
+nginx:
+	$(call debian,nginx,/usr/sbin/nginx,the nginx test and make bench)
+
+wrk:
+	$(call debian,wrk,wrk,make bench)
+
+test: setup chromium nginx
 	$(BIN)/python -m pytest
 
 lint: setup
@@ -48,7 +60,7 @@ format: setup
 	$(BIN)/ruff format scripts plugins tests benchmarks
 	$(BIN)/ruff check --fix scripts plugins tests benchmarks
 
-bench: setup
+bench: setup nginx wrk
 	$(BIN)/python benchmarks/run.py --out benchmarks/RESULTATS.md
 
 clean:
