@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8001
 
-.PHONY: setup build check serve test lint format bench chromium container-tools clean
+.PHONY: setup build check serve test lint format bench chromium nginx wrk container-tools clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,31 +25,37 @@ check: setup
 serve: setup
 	$(BIN)/ciso serve --port $(PORT)
 
-# Browser tests need Debian's Chromium: install it when missing (as root), else stop with a clear message.
-chromium:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+# $(call debian,PACKAGE,PROGRAM,WHAT): install Debian's PACKAGE when PROGRAM is missing (as root),
+# else stop with a clear message.
+define debian
+	@if ! command -v $(2) >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's chromium for the browser tests…"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing Debian's $(1) for $(3)…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
 	  else \
-	    echo "ERROR: the browser tests need Debian's chromium (/usr/bin/chromium). Run: sudo apt-get install chromium" >&2; \
+	    echo "ERROR: Debian's $(1) ($(2)) is needed for $(3). Run: sudo apt-get install $(1)" >&2; \
 	    exit 1; \
 	  fi; \
 	fi
+endef
+
+# Browser tests drive Debian's Chromium; the nginx test and the bench run Debian's nginx; the bench loads it with wrk.
+chromium:
+	$(call debian,chromium,chromium,the browser tests)
+
+nginx:
+	$(call debian,nginx,/usr/sbin/nginx,the nginx test and make bench)
+
+wrk:
+	$(call debian,wrk,wrk,make bench)
 
 # The container test builds and runs the Dockerfile with Debian's podman (../shared/CONTAINERS.md).
 container-tools:
-	@if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1 || ! command -v mmdebstrap >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's podman, runc and mmdebstrap for the container test…"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc mmdebstrap >/dev/null; \
-	  else \
-	    echo "ERROR: the container test needs podman, runc and mmdebstrap. Run: sudo apt-get install podman runc mmdebstrap" >&2; \
-	    exit 1; \
-	  fi; \
-	fi
+	$(call debian,podman runc mmdebstrap,podman,the container test)
+	$(call debian,runc,runc,the container test)
+	$(call debian,mmdebstrap,mmdebstrap,the container test)
 
-test: setup chromium container-tools
+test: setup chromium nginx container-tools
 	$(BIN)/python -m pytest
 
 lint: setup
@@ -60,7 +66,7 @@ format: setup
 	$(BIN)/ruff format scripts plugins tests benchmarks
 	$(BIN)/ruff check --fix scripts plugins tests benchmarks
 
-bench: setup
+bench: setup nginx wrk
 	$(BIN)/python benchmarks/run.py --out benchmarks/RESULTATS.md
 
 clean:

@@ -10,9 +10,15 @@
    from 1 and then 10 concurrent clients (threads, one keep-alive connection
    each). Every custom page's p99 is reported as a ratio to the p99 of the
    plain table page measured in the same run, on the same server.
+4. Scale-out: the 1x database served by two replicas as deployed (``python -m ciso.server``)
+   and Debian's nginx with deploy/nginx/ciso.conf (``ciso.local_proxy``), once without its
+   cache and once with it; wrk loads SCALE_URLS with 10 then 50 clients on one replica
+   directly, the two behind nginx, and nginx with its cache. Requests/s and p99 are
+   reported as ratios to the replica alone; every replica and nginx must return the same
+   bytes. Needs /usr/sbin/nginx and wrk (``make bench`` installs both, as root).
 
-Usage: python benchmarks/run.py --out benchmarks/RESULTATS.md   (what ``make bench`` runs, ~4 min on 2 CPUs)
-       python benchmarks/run.py --quick --out /tmp/bench.md     (smoke run, a few seconds)
+Usage: python benchmarks/run.py --out benchmarks/RESULTATS.md   (what ``make bench`` runs, ~8 min on 2 CPUs)
+       python benchmarks/run.py --quick --out /tmp/bench.md     (smoke run, about 25 s)
        python benchmarks/run.py --factors 1,1000 --serve 1000 --out /tmp/x1000.md
            (the 1000x database over HTTP: ~10 min, as a 15 MB CSV takes ~25 s and the
            time cap only stops new requests, not those in flight)
@@ -26,6 +32,7 @@ import gc
 import html
 import http.client
 import importlib.metadata
+import json
 import math
 import os
 import platform
@@ -98,6 +105,22 @@ PAGE_SQL = [
 ]
 
 
+# Scale-out (issue 10): these pages, on the real plan's database, from one replica directly, from
+# two replicas behind nginx, and from nginx with its cache (deploy/nginx/ciso.conf), under wrk.
+SCALE_URLS = [
+    ("Accueil", "/"),
+    ("Avancement", "/-/progres"),
+    ("Transparence", "/-/transparence"),
+    ("Page de table", "/ciso/activites"),
+    ("JSON d'une table", "/ciso/activites.json?_shape=array"),
+]
+SETUPS = [
+    ("direct", "1 réplique en direct"),
+    ("nginx", "2 répliques derrière nginx"),
+    ("cache", "2 répliques, nginx et son cache"),
+]
+
+
 @dataclass
 class Config:
     factors: list[int]
@@ -107,6 +130,10 @@ class Config:
     time_cap: float
     warmup: int
     quick: bool
+    scale_urls: list[tuple[str, str]] = field(default_factory=lambda: list(SCALE_URLS))
+    scale_concurrency: list[int] = field(default_factory=lambda: [10, 50])
+    scale_seconds: int = 5  # per measure; longer for a slow page, up to scale_max_seconds
+    scale_max_seconds: int = 20
 
 
 FULL = Config(
@@ -118,7 +145,19 @@ FULL = Config(
     warmup=5,
     quick=False,
 )
-QUICK = Config(factors=[1, 2], serve_factors=[1], requests=10, concurrency=[1, 10], time_cap=5.0, warmup=1, quick=True)
+QUICK = Config(
+    factors=[1, 2],
+    serve_factors=[1],
+    requests=10,
+    concurrency=[1, 10],
+    time_cap=5.0,
+    warmup=1,
+    quick=True,
+    scale_urls=SCALE_URLS[:2],
+    scale_concurrency=[10],
+    scale_seconds=1,
+    scale_max_seconds=2,
+)
 
 
 def repeats(factor: int) -> int:
@@ -237,16 +276,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Server:
-    """``datasette serve`` with the project's options; always stopped by ``stop``."""
+def datasette_command(db: Path, port: int) -> list[str]:
+    """``datasette serve`` with the project's options (the latency sections)."""
+    return ["-m", "datasette", *serve_args(db, "127.0.0.1", port)]
 
-    def __init__(self, db: Path, log_path: Path):
+
+def replica_command(db: Path, port: int) -> list[str]:
+    """One replica as deployed (deploy/systemd/ciso-public@.service): our runner, ``python -m ciso.server``."""
+    return ["-m", "ciso.server", "--db", str(db), "--host", "127.0.0.1", "--port", str(port)]
+
+
+class Server:
+    """A site on a free port of 127.0.0.1 (``datasette serve`` unless told); always stopped by ``stop``."""
+
+    def __init__(self, db: Path, log_path: Path, command=datasette_command):
         self.port = free_port()
         self.log_path = log_path
         self.stopped_alone = False  # set by stop(): the process had exited before we stopped it
         self.log_file = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "datasette", *serve_args(db, "127.0.0.1", self.port)],
+            [sys.executable, *command(db, self.port)],
             stdout=self.log_file,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -269,7 +318,7 @@ class Server:
         if self.process.poll() is not None:
             return False
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/versions.json", timeout=5):
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=5):
                 return True
         except (OSError, urllib.error.URLError):
             return False
@@ -422,6 +471,166 @@ def bench_http(db: Path, config: Config, work: Path, label: str, log, incidents:
         server.stop()
 
 
+# --------------------------------------------------------------------------- scale-out
+
+# wrk prints its own summary, then this line of JSON (latencies in microseconds).
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\\n{"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, "status": %d, '
+    .. '"timeout": %d, "p50_us": %d, "p99_us": %d}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+@dataclass
+class LoadRun:
+    name: str
+    path: str
+    setup: str
+    concurrency: int
+    requests: int
+    seconds: float
+    errors: dict[str, int]
+    p50: float  # milliseconds
+    p99: float
+    hits: int = 0  # answers nginx's cache served (its access log)
+    planned: int = 0  # seconds wrk was asked to run
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+
+@dataclass
+class ScaleOut:
+    runs: list[LoadRun]
+    identical: list[tuple[str, int, bool, bool]]  # path, size, same bytes everywhere, same ETag everywhere
+    versions: dict[str, str]
+    seconds: int
+    max_seconds: int
+
+
+def public_get(port: int, path: str) -> tuple[int, dict, bytes]:
+    """One GET with the public site's name (Datasette's absolute links carry it), uncompressed."""
+    from ciso.local_proxy import PUBLIC_HOST
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", path, headers={"Host": PUBLIC_HOST, "Accept-Encoding": "identity"})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+WRK_TIMEOUT = 30  # seconds: a request still unanswered after this is an error
+
+
+def wrk(port: int, path: str, concurrency: int, seconds: int, script: Path) -> dict:
+    from ciso.local_proxy import PUBLIC_HOST
+
+    command = ["wrk", "-t", str(min(2, concurrency)), "-c", str(concurrency), "-d", f"{seconds}s"]
+    command += ["--timeout", f"{WRK_TIMEOUT}s"]
+    command += ["-s", str(script), "-H", f"Host: {PUBLIC_HOST}", f"http://127.0.0.1:{port}{path}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + WRK_TIMEOUT + 30)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk: {done.stderr.strip() or done.stdout.strip()}")
+    return json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
+
+
+def cache_hits(directory: Path, path: str) -> int:
+    lines = (directory / "access.log").read_text(encoding="utf-8").splitlines()
+    return sum(line.split("|")[1] == "HIT" and line.endswith(f"GET {path} HTTP/1.1") for line in lines)
+
+
+def tool_version(command: list[str]) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=10)
+    except OSError:
+        return "absent"
+    text = (done.stdout + done.stderr).strip().splitlines()
+    return text[0] if text else "inconnue"
+
+
+def measure_seconds(port: int, path: str, concurrency: int, config: Config) -> int:
+    """How long to load a page: long enough for every client of one replica alone to be answered a
+    few times (a page that takes 0.4 s keeps 50 clients waiting 20 s each), within the bounds."""
+    samples = []
+    for _ in range(max(3, config.warmup)):
+        t0 = time.perf_counter()
+        public_get(port, path)
+        samples.append(time.perf_counter() - t0)
+    wanted = math.ceil(2.5 * concurrency * statistics.median(samples))
+    return min(config.scale_max_seconds, max(config.scale_seconds, wanted))
+
+
+def bench_scaleout(db: Path, config: Config, work: Path, log) -> ScaleOut:
+    """One replica directly, two behind nginx, two behind nginx with its cache: same pages, same run."""
+    from contextlib import ExitStack
+
+    from ciso.local_proxy import NGINX, running_nginx
+
+    for program in (NGINX, "wrk"):
+        if not shutil.which(program):
+            raise SystemExit(f"{program} manque : apt-get install nginx wrk (make bench les installe, en root)")
+    script = work / "rapport.lua"
+    script.write_text(WRK_REPORT, encoding="utf-8")
+    with ExitStack() as stack:
+        replicas = []
+        for i in (1, 2):
+            replica = Server(db, work / f"replique-{i}.log", command=replica_command)
+            stack.callback(replica.stop)
+            replicas.append(replica)
+        for replica in replicas:
+            replica.wait_ready()
+        ports = {"direct": replicas[0].port, "nginx": free_port(), "cache": free_port()}
+        folders = {setup: work / f"nginx-{setup}" for setup in ("nginx", "cache")}
+        for setup, folder in folders.items():
+            stack.enter_context(
+                running_nginx(folder, ports[setup], [r.port for r in replicas], free_port(), cache=setup == "cache")
+            )
+
+        identical = []
+        for _, path in config.scale_urls:
+            answers = [public_get(r.port, path) for r in replicas] + [public_get(ports[s], path) for s in folders]
+            bodies = {body for _, _, body in answers}
+            tags = {headers.get("etag") for _, headers, _ in answers}
+            ok = all(status == 200 for status, _, _ in answers)
+            identical.append((path, len(answers[0][2]), ok and len(bodies) == 1, ok and len(tags) == 1))
+            log(f"scale-out {path}: {len(bodies)} distinct bod{'y' if len(bodies) == 1 else 'ies'}")
+
+        runs = []
+        for concurrency in config.scale_concurrency:
+            for name, path in config.scale_urls:
+                seconds = measure_seconds(ports["direct"], path, concurrency, config)
+                for setup, _ in SETUPS:  # interleaved: a slower moment of the machine hits all three alike
+                    for _ in range(config.warmup):
+                        public_get(ports[setup], path)
+                    hits_before = cache_hits(folders[setup], path) if setup in folders else 0
+                    result = wrk(ports[setup], path, concurrency, seconds, script)
+                    hits = cache_hits(folders[setup], path) - hits_before if setup in folders else 0
+                    errors = {k: result[k] for k in ("connect", "read", "write", "status", "timeout")}
+                    run = LoadRun(
+                        name, path, setup, concurrency, result["requests"], result["duration_us"] / 1e6,
+                        errors, result["p50_us"] / 1000, result["p99_us"] / 1000, hits, seconds,
+                    )  # fmt: skip
+                    runs.append(run)
+                    log(
+                        f"scale-out c={concurrency} {setup} {path}: {run.rps:.0f} req/s "
+                        f"p99={run.p99:.1f} ms errors={run.error_count}"
+                    )
+    versions = {"nginx": tool_version([NGINX, "-v"]), "wrk": tool_version(["wrk", "--version"])}
+    return ScaleOut(runs, identical, versions, config.scale_seconds, config.scale_max_seconds)
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -567,6 +776,7 @@ def report(
     http: dict[int, list[Measure]],
     load: tuple[float, float],
     incidents: list[str],
+    scale: ScaleOut | None = None,
 ) -> str:
     out = []
     w = out.append
@@ -698,11 +908,17 @@ def report(
             )
             w("")
 
+    if scale is not None:
+        lines, flags = scaleout_section(scale)
+        out.extend(lines)
+        all_flags.extend(flags)
+
     w("## Constats")
     w("")
     w(
         f"Objectif : chaque page du projet au plus {fmt(GOAL)}× le p99 de la page de table simple mesurée "
-        "dans la même exécution, sans erreur."
+        "dans la même exécution, sans erreur ; derrière nginx, aucune erreur et les mêmes octets sur "
+        "chaque réplique."
     )
     w("")
     if all_flags:
@@ -725,6 +941,105 @@ def report(
             w(f"- `{path}` : {hint}.")
         w("")
     return "\n".join(out)
+
+
+def relative(value: float, base: float, digits: int) -> str:
+    """``value / base`` as « 1,50× » (« — » when the baseline has nothing to divide by)."""
+    return fmt(value / base, digits) + "×" if base else "—"
+
+
+def scaleout_section(scale: ScaleOut) -> tuple[list[str], list[str]]:
+    """The « Montée en charge » section of the report, and its flags for « Constats »."""
+    out, flags = [], []
+    w = out.append
+    labels = dict(SETUPS)
+    w("## Montée en charge : répliques derrière nginx")
+    w("")
+    w("Base du plan réel (1×). Chaque réplique est le site public tel que déployé (`python -m ciso.server`, comme")
+    w("`deploy/systemd/ciso-public@.service`) ; nginx lit `deploy/nginx/ciso.conf` tel quel, seuls ports et")
+    w("dossiers réécrits (`ciso.local_proxy`) : une instance sans cache (`proxy_cache off`), une avec.")
+    w(
+        f"Charge : wrk, 2 fils, connexions persistantes, réponses non compressées, en-tête `Host` du site public, "
+        f"après quelques requêtes d'échauffement ; {scale.seconds} s par mesure, davantage (jusqu'à "
+        f"{scale.max_seconds} s) pour une page lente, le temps que chaque client d'une réplique seule soit "
+        "servi plusieurs fois : la même durée pour les trois montages."
+    )
+    w(
+        "Pour chaque page, les trois montages sont mesurés tour à tour dans la même exécution ; tout tourne sur "
+        f"les mêmes {os.cpu_count()} processeurs, wrk compris : deux répliques n'y ont pas deux processeurs à elles."
+    )
+    w(f"Versions : {scale.versions['nginx']} ; {scale.versions['wrk']}.")
+    w("")
+    w("- « × direct » : requêtes par seconde du montage divisées par celles d'une réplique en direct")
+    w("  (plus haut, mieux) ; « p99 ÷ direct » : son p99 divisé par celui de la réplique en direct (plus bas,")
+    w("  mieux), même page, même nombre de clients.")
+    w(
+        f"- Erreur : connexion, lecture ou écriture échouée, délai de {WRK_TIMEOUT} s dépassé, ou réponse "
+        "autre que 2xx/3xx."
+    )
+    w("- « servies par le cache » : réponses que nginx a tirées de son cache (`HIT` dans son journal).")
+    w("")
+    by_key = {(r.concurrency, r.path, r.setup): r for r in scale.runs}
+    concurrencies = sorted({r.concurrency for r in scale.runs})
+    paths = list(dict.fromkeys(r.path for r in scale.runs))
+    w("Synthèse (requêtes/s × direct ; p99 ÷ direct) :")
+    w("")
+    header = "| page |" + "".join(f" {c} clients : {labels[s]} |" for c in concurrencies for s in ("nginx", "cache"))
+    w(header)
+    w("|---|" + "--:|" * (2 * len(concurrencies)))
+    for path in paths:
+        cells = []
+        for c in concurrencies:
+            base = by_key[(c, path, "direct")]
+            for setup in ("nginx", "cache"):
+                run = by_key[(c, path, setup)]
+                cells.append(f"{relative(run.rps, base.rps, 1)} ; {relative(run.p99, base.p99, 2)}")
+        w(f"| `{path}` | " + " | ".join(cells) + " |")
+    w("")
+    for c in concurrencies:
+        w(f"### {c} clients simultanés")
+        w("")
+        w(
+            "| page | adresse | montage | durée (s) | requêtes | erreurs | requêtes/s | × direct | p50 (ms) "
+            "| p99 (ms) | p99 ÷ direct | servies par le cache |"
+        )
+        w("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+        for path in paths:
+            base = by_key[(c, path, "direct")]
+            for setup, label in SETUPS:
+                run = by_key[(c, path, setup)]
+                behind = setup != "direct"
+                measured = run.requests > 0
+                w(
+                    f"| {run.name} | `{path}` | {label} | {run.planned} | {thousands(run.requests)} | {run.error_count} "
+                    f"| {fmt(run.rps, 0)} | {relative(run.rps, base.rps, 2) if behind else '—'} "
+                    f"| {fmt(run.p50) if measured else '—'} | {fmt(run.p99) if measured else '—'} "
+                    f"| {relative(run.p99, base.p99, 2) if behind and measured else '—'} "
+                    f"| {thousands(run.hits) if behind else '—'} |"
+                )
+                if not measured:
+                    flags.append(
+                        f"montée en charge, {c} clients, {label}, `{path}` : aucune réponse complète en "
+                        f"{run.planned} s (chaque client attend plus longtemps que la mesure ne dure)."
+                    )
+                if run.error_count:
+                    kinds = ", ".join(f"{k} {v}" for k, v in run.errors.items() if v)
+                    flags.append(
+                        f"montée en charge, {c} clients, {label}, `{path}` : {run.error_count} erreur(s) ({kinds})."
+                    )
+        w("")
+    w("### Mêmes octets sur chaque réplique")
+    w("")
+    w("Chaque page demandée à chacune des deux répliques, puis à nginx sans et avec cache :")
+    w("")
+    w("| adresse | taille (Ko) | corps identiques | même ETag |")
+    w("|---|--:|---|---|")
+    for path, size, same, same_tag in scale.identical:
+        w(f"| `{path}` | {fmt(size / 1024)} | {'oui' if same else '**non**'} | {'oui' if same_tag else '**non**'} |")
+        if not (same and same_tag):
+            flags.append(f"montée en charge : `{path}` diffère d'une réplique à l'autre ou à travers nginx.")
+    w("")
+    return out, flags
 
 
 # --------------------------------------------------------------------------- main
@@ -751,6 +1066,10 @@ def main(argv: list[str] | None = None) -> int:
         time_cap=args.time_cap or base.time_cap,
         warmup=base.warmup,
         quick=base.quick,
+        scale_urls=base.scale_urls,
+        scale_concurrency=base.scale_concurrency,
+        scale_seconds=base.scale_seconds,
+        scale_max_seconds=base.scale_max_seconds,
     )
     if 1 not in config.factors:
         parser.error("--factors must include 1 (the real plan)")
@@ -773,8 +1092,9 @@ def main(argv: list[str] | None = None) -> int:
         http, incidents = {}, []
         for factor in config.serve_factors:
             http[factor] = bench_http(databases[factor], config, work, f"{factor}×", log, incidents)
+        scale = bench_scaleout(databases[1], config, work, log)
         load = (load_start, os.getloadavg()[0])
-        text = report(config, argv, started, time.perf_counter() - t0, builds, sql, http, load, incidents)
+        text = report(config, argv, started, time.perf_counter() - t0, builds, sql, http, load, incidents, scale)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
         log(f"report written to {args.out}")

@@ -17,8 +17,8 @@ still has an open redirect (``/\\example.com/``). This ASGI wrapper, on every re
   nonce: a cached page stays valid for every visitor); ``'unsafe-eval'`` only on the HTML
   table and query pages, where datasette-vega's bundle draws charts (our own charts use
   Vega's expression interpreter and need no eval);
-* adds ``X-Content-Type-Options``, ``Referrer-Policy``, ``Permissions-Policy``,
-  ``X-Frame-Options`` and a long ``Cache-Control`` for versioned static files;
+* adds ``X-Content-Type-Options``, ``Referrer-Policy``, ``Permissions-Policy`` and
+  ``X-Frame-Options`` (``Cache-Control`` and ``ETag`` are plugins/caching.py's);
 * rewrites any redirect whose ``Location`` starts with ``//`` or ``/\\``.
 """
 
@@ -42,9 +42,6 @@ STAFF_POSTS = re.compile(r"^/-/(login|logout|password-tool)$")
 # HTML pages where datasette-vega may draw: a table or canned query (/db/name), or /db?sql=.
 DATASETTE_CHART_PAGE = re.compile(r"^/[^/-][^/]*/[^/.]+$")
 DATABASE_PAGE = re.compile(r"^/[^/-][^/.]*$")
-STATIC = re.compile(r"^/(static|-/static|-/static-plugins)/")
-ONE_YEAR = "public, max-age=31536000, immutable"  # versioned URLs: ?v=hash, or hashed file names
-ONE_DAY = "public, max-age=86400"
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FACETS = ("_facet", "_facet_array", "_facet_date")
 OURS = {
@@ -190,9 +187,6 @@ def wrap(datasette, app):
 
 
 def _with_headers(send, path: str, query_string: bytes):
-    static = bool(STATIC.match(path))
-    versioned = bool(query_string) or path.startswith("/-/static-plugins/")
-
     async def send_with_headers(message):
         if message["type"] == "http.response.start":
             status = message.get("status", 200)
@@ -203,7 +197,7 @@ def _with_headers(send, path: str, query_string: bytes):
                     value = safe_location(value)
                 if lower == b"content-type":
                     content_type = value
-                if lower in OURS or (static and lower == b"cache-control"):
+                if lower in OURS:
                     continue
                 headers.append((name, value))
             policy = content_security_policy(eval_allowed(path, query_string, status, content_type))
@@ -214,8 +208,6 @@ def _with_headers(send, path: str, query_string: bytes):
                 (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
                 (b"x-frame-options", b"DENY"),
             ]
-            if static and status == 200:
-                headers.append((b"cache-control", (ONE_YEAR if versioned else ONE_DAY).encode()))
             message = {**message, "headers": headers}
         await send(message)
 

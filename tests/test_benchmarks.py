@@ -14,7 +14,7 @@ from ciso.build import build
 from ciso.cli import cli
 from ciso.site import ROOT
 from click.testing import CliRunner
-from conftest import DATA, REAL_PLAN
+from conftest import DATA, REAL_PLAN, plans_own_words
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from generate import generate, synthetic_plan  # noqa: E402
@@ -44,7 +44,7 @@ def test_generator_writes_valid_plans_that_build_into_three_times_the_rows(corpu
     assert "3 plan(s) valide(s), aucun problème" in result.output
 
     tripled = build(out, tmp_path / "ciso.db").tables
-    single = build(DATA, tmp_path / "real.db").tables
+    single = build(plans_own_words(tmp_path / "real", until="2020-2021"), tmp_path / "real.db").tables
     for table in COUNTED:
         assert len(tripled[table]) == 3 * len(single[table]), table
 
@@ -74,7 +74,7 @@ def test_run_quick_writes_a_report_with_every_section(tmp_path):
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(report)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
     )
     assert done.returncode == 0, done.stderr
     text = report.read_text(encoding="utf-8")
@@ -86,9 +86,17 @@ def test_run_quick_writes_a_report_with_every_section(tmp_path):
         "## Temps de réponse — base 1×",
         "### 1 client simultané",
         "### 10 clients simultanés",
+        "## Montée en charge : répliques derrière nginx",
+        "### Mêmes octets sur chaque réplique",
         "## Constats",
     ):
         assert heading in text, heading
+    scale = text.split("## Montée en charge", 1)[1].split("## Constats", 1)[0]
+    for setup in ("1 réplique en direct", "2 répliques derrière nginx", "2 répliques, nginx et son cache"):
+        assert f"| Avancement | `/-/progres` | {setup} |" in scale, setup
+    cached = next(line for line in scale.splitlines() if "| `/-/progres` | 2 répliques, nginx et son cache |" in line)
+    assert int(cached.rstrip(" |").rsplit("|", 1)[1].replace("\u202f", "")) > 0  # answers nginx took from its cache
+    assert "**non**" not in scale  # every replica and nginx gave the same bytes
     assert "Ajustement linéaire" in text
     assert "run.py --quick --out" in text  # the command that produced it
     for path in ("/ciso/activites", "/-/progres", "/-/progres/2020-2021/1", "/-/transparence"):

@@ -181,9 +181,9 @@ def test_check_lists_every_problem_and_writes_nothing(data_copy, tmp_path):
 
 
 def test_check_passes_on_real_data():
-    result = run("check", "--data", "data")
+    result = run("check", "--data", DATA)
     assert result.exit_code == 0, result.output
-    assert "1 plan(s) valide(s)" in result.output
+    assert f"{len(list((DATA / 'plans').glob('*.txt')))} plan(s) valide(s)" in result.output
 
 
 def test_quotation_not_in_plan_fails_with_yaml_line(data_copy, existing_db):

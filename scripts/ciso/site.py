@@ -26,7 +26,7 @@ SETTINGS = {
     "facet_time_limit_ms": 200,
     "suggest_facets": False,
     "allow_download": True,
-    "default_cache_ttl": 300,
+    "default_cache_ttl": 60,  # Cache-Control max-age of public pages (plugins/caching.py)
 }
 
 

@@ -1,0 +1,245 @@
+"""HTTP caching: what a browser, nginx or a CDN may keep, and for how long.
+
+The public site is read-only (an immutable database), uses no cookie and shows no
+per-request value on its pages, so one copy of an answer is right for every visitor.
+This ASGI wrapper, the outermost of the project's, says so on every answer:
+
+Public site (``GET`` and ``HEAD``):
+
+* a 200 is ``Cache-Control: public, max-age=60`` (``PAGE``: the ``default_cache_ttl``
+  setting, which Datasette's ``_ttl`` parameter no longer changes), or a year
+  ``immutable`` for versioned static files (``?v=`` + hash, or a hashed file name such as
+  datasette-vega's ``main.1a2b3c4d.js``) and a day for other static files;
+* every 200 carries the same weak ``ETag`` (``W/"<data>-<code>"``), computed once at
+  startup from the database file's SHA-256 and a fingerprint of what renders it: our
+  plugins and the ``ciso`` package, templates and static files (ours and those installed
+  plugins carry), metadata, settings and the versions of Datasette, its plugins, SQLite
+  and Python.
+  Every replica of the same release therefore sends the same ETag, and a rebuilt
+  database or a new release changes it. It is weak because Datasette's JSON carries a
+  per-request ``query_ms``: answers are equivalent, not byte-identical (HTML pages are
+  byte-identical). nginx's gzip keeps weak validators as they are;
+* a request whose ``If-None-Match`` holds that ETag gets a ``304`` with the same ETag and
+  Cache-Control and no body, before any page is computed;
+* redirects are cached like pages; 404, 405 and 410 for ``ERROR_TTL`` seconds only;
+  any other error (a 400 may be a query that ran out of time under load, a 503 a
+  database refused by staff_guard) is ``no-store``, as is any answer that sets a cookie
+  or that its view marks ``no-store`` (the health check, /-/sante);
+* incoming ``Cookie`` headers are dropped before Datasette sees them, and ``Cookie`` and
+  ``Authorization`` are removed from Datasette's ``Vary``: no answer depends on them, so
+  a shared cache keeps one copy instead of one per visitor.
+
+Staff site (``ciso serve --interne``): every answer, static files and errors included, is
+``Cache-Control: private, no-store`` with no ETag.
+
+A mutable database (``datasette serve`` without ``-i``) has no hash: no ETag then.
+"""
+
+import hashlib
+import json
+import platform
+import re
+import sqlite3
+from pathlib import Path
+
+import ciso
+from ciso.site import DOWNLOADS, SETTINGS
+from ciso.web import is_staff_site
+from datasette import __version__ as datasette_version
+from datasette import hookimpl
+from datasette.inspect import inspect_hash
+from datasette.plugins import pm  # get_plugins is defined after the entry points are loaded
+
+PAGE = f"public, max-age={SETTINGS['default_cache_ttl']}"
+ONE_YEAR = "public, max-age=31536000, immutable"  # versioned URLs: ?v=hash, or hashed file names
+ONE_DAY = "public, max-age=86400"
+ERROR_TTL = 10
+SHORT_ERROR = f"public, max-age={ERROR_TTL}"
+NO_STORE = "no-store"
+PRIVATE = "private, no-store"
+CACHEABLE_METHODS = ("GET", "HEAD")
+CACHEABLE_ERRORS = (404, 405, 410)  # the same for every visitor until the next release or database
+STATIC_PREFIXES = ("/static/", "/-/static/", "/-/static-plugins/")
+HASHED_NAME = re.compile(r"\.[0-9a-f]{8,}\.[a-z0-9]+$")  # datasette-vega's main.1a2b3c4d.js
+REPLACED = {b"cache-control", b"etag", b"expires", b"last-modified"}
+PERSONAL = {b"cookie", b"authorization"}
+
+
+# --------------------------------------------------------------------------- the validator
+
+
+def files_digest(digest, root: Path, pattern: str = "**/*") -> None:
+    """Names (relative to root) and contents of the files under root: the same on every host."""
+    for path in sorted(p for p in root.glob(pattern) if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def code_fingerprint(datasette) -> str:
+    """What turns the database into pages: code, templates, static files, metadata, settings, versions."""
+    from datasette.plugins import get_plugins
+
+    digest = hashlib.sha256()
+    versions = {
+        "datasette": datasette_version,
+        "sqlite": sqlite3.sqlite_version,
+        "python": platform.python_version(),
+        "plugins": sorted((p["name"], p.get("version") or "") for p in get_plugins()),
+    }
+    digest.update(json.dumps(versions, sort_keys=True).encode())
+    for name, module in sorted((pm.get_name(p) or "", p) for p in pm.get_plugins()):
+        source = getattr(module, "__file__", None)
+        if source and Path(source).is_file():
+            digest.update(name.encode() + b"\0" + Path(source).read_bytes() + b"\0")
+    # Templates and static files that installed plugins carry (ours too: the ciso_site package).
+    for plugin in sorted(get_plugins(), key=lambda p: p["name"]):
+        for folder in (plugin.get("templates_path"), plugin.get("static_path")):
+            if folder:
+                digest.update(plugin["name"].encode() + b"\0")
+                files_digest(digest, Path(folder))
+    files_digest(digest, Path(ciso.__file__).parent, "*.py")
+    if datasette.template_dir:
+        files_digest(digest, Path(datasette.template_dir))
+    # The downloads are written by the same build as the database, whose hash is in the ETag.
+    for mount, directory in sorted(datasette.static_mounts):
+        if mount != DOWNLOADS:
+            digest.update(mount.encode() + b"\0")
+            files_digest(digest, Path(directory))
+    settings = {"metadata": datasette.metadata(), "settings": datasette.settings_dict()}
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def data_fingerprint(datasette) -> str | None:
+    """SHA-256 of the served databases (None if one is mutable: its content may change under us).
+
+    Hashed from the files themselves, as Datasette does for an immutable database without an
+    inspect file: a stale ``--inspect-file`` (built before the last rebuild) must not keep the
+    old ETag on new data. About a second per gigabyte, once per process."""
+    served = [db for db in datasette.databases.values() if not db.is_memory]
+    if not served or any(db.is_mutable for db in served):
+        return None
+    listed = "".join(f"{db.name}={inspect_hash(Path(db.path))};" for db in sorted(served, key=lambda db: db.name))
+    return hashlib.sha256(listed.encode()).hexdigest()
+
+
+def etag_of(datasette) -> bytes | None:
+    """The weak ETag of every 200 of this public site, computed once per Datasette instance."""
+    if not hasattr(datasette, "_ciso_etag"):
+        data = data_fingerprint(datasette)
+        datasette._ciso_etag = None if data is None else f'W/"{data[:16]}-{code_fingerprint(datasette)[:16]}"'.encode()
+    return datasette._ciso_etag
+
+
+def opaque(tag: bytes) -> bytes:
+    tag = tag.strip()
+    return tag[2:] if tag.startswith(b"W/") else tag
+
+
+def matches(if_none_match: bytes, etag: bytes) -> bool:
+    """Weak comparison, as If-None-Match uses (``*`` is left to the page: we do not know it exists)."""
+    return any(opaque(tag) == opaque(etag) for tag in if_none_match.split(b",") if tag.strip() != b"*")
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+def fresh_for(path: str, query_string: bytes) -> str:
+    """Cache-Control of a 200 (and of its 304) on the public site."""
+    if path.startswith(STATIC_PREFIXES):
+        versioned = bool(query_string) or bool(HASHED_NAME.search(path))
+        return ONE_YEAR if versioned else ONE_DAY
+    return PAGE
+
+
+def public_policy(method: str, path: str, query_string: bytes, status: int, sets_cookie: bool) -> str:
+    """Cache-Control of any answer of the public site."""
+    if sets_cookie:
+        return PRIVATE
+    if method not in CACHEABLE_METHODS:
+        return NO_STORE
+    if status in (200, 304):
+        return fresh_for(path, query_string)
+    if 300 <= status < 400:
+        return PAGE
+    if status in CACHEABLE_ERRORS:
+        return SHORT_ERROR
+    return NO_STORE
+
+
+def without_personal_vary(headers: list) -> list:
+    """Datasette's ``Vary: Cookie, Authorization`` without those two (neither reaches it here)."""
+    kept, parts = [], []
+    for name, value in headers:
+        if name.lower() == b"vary":
+            parts += [p.strip() for p in value.split(b",") if p.strip() and p.strip().lower() not in PERSONAL]
+        else:
+            kept.append((name, value))
+    return kept + ([(b"vary", b", ".join(parts))] if parts else [])
+
+
+def public_send(send, method: str, path: str, query_string: bytes, etag: bytes | None):
+    async def send_public(message):
+        if message["type"] == "http.response.start":
+            status = message.get("status", 200)
+            original = message.get("headers") or []
+            headers = [(k, v) for k, v in original if k.lower() not in REPLACED]
+            sets_cookie = any(k.lower() == b"set-cookie" for k, _ in headers)
+            policy = public_policy(method, path, query_string, status, sets_cookie)
+            if any(k.lower() == b"cache-control" and b"no-store" in v for k, v in original):
+                policy = NO_STORE  # a view that must never be cached says so (health.py's /-/sante)
+            headers = without_personal_vary(headers) + [(b"cache-control", policy.encode())]
+            if etag and status in (200, 304) and policy not in (PRIVATE, NO_STORE):
+                headers.append((b"etag", etag))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return send_public
+
+
+def staff_send(send):
+    async def send_private(message):
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers") or [] if k.lower() not in REPLACED]
+            message = {**message, "headers": headers + [(b"cache-control", PRIVATE.encode())]}
+        await send(message)
+
+    return send_private
+
+
+async def not_modified(send, etag: bytes, cache_control: str) -> None:
+    headers = [(b"etag", etag), (b"cache-control", cache_control.encode())]
+    await send({"type": "http.response.start", "status": 304, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def wrap(datasette, app):
+    async def cached(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        if is_staff_site(datasette):
+            return await app(scope, receive, staff_send(send))
+        method, path = scope.get("method") or "GET", scope.get("path") or "/"
+        query_string = scope.get("query_string") or b""
+        headers = [(k, v) for k, v in scope.get("headers") or [] if k.lower() != b"cookie"]
+        etag = etag_of(datasette)
+        if etag and method in CACHEABLE_METHODS:
+            asked = b",".join(v for k, v in headers if k.lower() == b"if-none-match")
+            if asked and matches(asked, etag):
+                return await not_modified(send, etag, fresh_for(path, query_string))
+        scope = {**scope, "headers": headers}
+        await app(scope, receive, public_send(send, method, path, query_string, etag))
+
+    return cached
+
+
+@hookimpl
+def startup(datasette):
+    if not is_staff_site(datasette):
+        etag_of(datasette)  # hash the database and the code now, not during the first request
+
+
+# Called last (with staff_login), so its wrapper is outside security.py's: its answers (405, 400,
+# hidden pages) get their Cache-Control too, and a 304 costs no other layer.
+@hookimpl(trylast=True)
+def asgi_wrapper(datasette):
+    return lambda app: wrap(datasette, app)
