@@ -166,8 +166,3 @@ async def api_page(datasette, request):
 @hookimpl
 def register_routes():
     return [(r"^/-/api$", api_page)]
-
-
-@hookimpl
-def menu_links(datasette):
-    return [{"href": datasette.urls.path("/-/api"), "label": "Guide de l'API"}]

@@ -200,8 +200,3 @@ async def dictionary_page(datasette, request):
 @hookimpl
 def register_routes():
     return [(r"^/-/dictionnaire(?P<format>\.json|\.csv)?$", dictionary_page)]
-
-
-@hookimpl
-def menu_links(datasette):
-    return [{"href": datasette.urls.path("/-/dictionnaire"), "label": "Dictionnaire des données"}]

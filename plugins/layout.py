@@ -1,4 +1,4 @@
-"""Site-wide pieces: build information for the footer, French filters, stylesheet."""
+"""Site-wide pieces: build information for the footer, French filters, stylesheet, the menu."""
 
 from ciso.fr import date_fr, nombre_fr, pourcent_fr
 from ciso.markup import render as render_markup
@@ -7,6 +7,16 @@ from ciso.web import is_staff_site, static_url
 from datasette import hookimpl
 
 DATABASE = "ciso"
+# The site's menu, in the order of a visit: one list here (Datasette orders each plugin's
+# links by when the plugin was registered, which no file states).
+MENU = [
+    ("/-/progres", "Avancement du plan"),
+    ("/-/transparence", "Transparence"),
+    ("/-/telechargements", "Téléchargements"),
+    ("/-/recherche", "Recherche"),
+    ("/-/dictionnaire", "Dictionnaire des données"),
+    ("/-/api", "Guide de l'API"),
+]
 
 
 async def site_info(datasette) -> dict:
@@ -59,3 +69,8 @@ def extra_js_urls(datasette, template):
 @hookimpl
 def extra_css_urls(datasette):
     return [static_url(datasette, "ciso.css")]
+
+
+@hookimpl
+def menu_links(datasette):
+    return [{"href": datasette.urls.path(path), "label": label} for path, label in MENU]

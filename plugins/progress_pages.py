@@ -263,8 +263,3 @@ def register_routes():
 @hookimpl
 def extra_css_urls(datasette):
     return [datasette.urls.path("/-/statuts.css")]
-
-
-@hookimpl
-def menu_links(datasette):
-    return [{"href": datasette.urls.path("/-/progres"), "label": "Avancement du plan"}]

@@ -133,8 +133,3 @@ def render_cell(value, column, table, database):
 @hookimpl
 def register_routes():
     return [(r"^/-/recherche(?P<format>\.json)?$", search_page)]
-
-
-@hookimpl
-def menu_links(datasette):
-    return [{"href": datasette.urls.path("/-/recherche"), "label": "Recherche"}]

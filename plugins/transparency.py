@@ -343,11 +343,3 @@ def register_routes():
         (r"^/-/transparence$", transparency_page),
         (r"^/-/telechargements$", downloads_page),
     ]
-
-
-@hookimpl
-def menu_links(datasette):
-    return [
-        {"href": datasette.urls.path("/-/transparence"), "label": "Transparence"},
-        {"href": datasette.urls.path("/-/telechargements"), "label": "Téléchargements"},
-    ]

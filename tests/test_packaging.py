@@ -72,6 +72,17 @@ async def test_our_templates_come_before_other_plugins_ones(ds):
 
 
 @pytest.mark.asyncio
+async def test_the_menu_lists_the_pages_in_the_order_of_a_visit(ds):
+    html = (await ds.client.get("/")).text
+    menu = html[html.index('class="nav-menu') : html.index("</details>", html.index('class="nav-menu'))]
+    assert re.findall(r'<a href="(/-/[a-z]+)">', menu) == [
+        "/-/progres", "/-/transparence", "/-/telechargements", "/-/recherche", "/-/dictionnaire", "/-/api"
+    ]  # fmt: skip
+    for path in re.findall(r'<a href="(/-/[a-z]+)">', menu):
+        assert (await ds.client.get(path)).status_code == 200, path
+
+
+@pytest.mark.asyncio
 async def test_static_files_are_the_package_ones_with_a_versioned_url(ds):
     html = (await ds.client.get("/")).text
     css = re.search(r'href="(/-/static-plugins/ciso-donnees/ciso\.css\?v=[0-9a-f]{10})"', html)[1]
