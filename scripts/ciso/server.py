@@ -132,8 +132,22 @@ async def serve(ds, config, fd: int | None = None, ready_fd: int | None = None) 
 @click.option("--port", type=int, default=8001, show_default=True)
 @click.option("--fd", type=int, default=None, help="Accepter les connexions sur ce descripteur déjà ouvert.")
 @click.option("--ready-fd", type=int, default=None, help="Écrire « pret » sur ce descripteur une fois prêt.")
-def main(db_path, export_dir, inspect_file, staff, host, port, fd, ready_fd):
+@click.option(
+    "--en-reserve",
+    "standby",
+    is_flag=True,
+    help="Charger le programme, puis attendre une ligne sur l'entrée standard avant d'ouvrir la base.",
+)
+def main(db_path, export_dir, inspect_file, staff, host, port, fd, ready_fd, standby):
     """Servir une base construite avec Datasette (sans reconstruire ni surveiller : voir « ciso serve »)."""
+    if standby:
+        # The supervisor keeps one worker in reserve, its imports (Datasette, uvicorn, our plugins)
+        # done, so that a new database is in service a fraction of a second after it is built.
+        import datasette.app  # noqa: F401 - loads every plugin
+        import uvicorn  # noqa: F401
+
+        if not sys.stdin.readline():
+            sys.exit(0)  # the supervisor stopped without needing it
     ds = make_datasette(db_path, export_dir, staff, inspect_file)
     config = uvicorn_config(Draining(ds.app()), host, port)
     try:
