@@ -28,7 +28,7 @@ from lxml import etree
 from protego import Protego
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from test_caching import PASSWORD, staff_cookies
+from test_caching import staff, staff_cookies, staff_db  # noqa: F401 (the staff site's fixtures)
 from test_french_pages import assert_no_english
 
 in_session = pytest.mark.asyncio(loop_scope="session")
@@ -314,28 +314,8 @@ async def test_preflight_allows_reading_and_nothing_more(ds):
 # --------------------------------------------------------------------------- the staff site
 
 
-@pytest.fixture(scope="module")
-def staff_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("findability-staff") / "interne" / "ciso.db"
-    build(DATA, db, private=True)
-    return db
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def staff(staff_db):
-    from ciso.site import PASSWORD_ENV
-    from datasette_auth_passwords.utils import hash_password
-
-    mp = pytest.MonkeyPatch()
-    mp.setenv(PASSWORD_ENV, hash_password(PASSWORD, iterations=1000))
-    ds = Datasette(immutables=[str(staff_db)], **datasette_kwargs(staff=True))
-    await ds.invoke_startup()
-    yield ds
-    mp.undo()
-
-
 @in_session
-async def test_the_staff_site_is_shut_to_crawlers_and_to_other_sites(staff):
+async def test_the_staff_site_is_shut_to_crawlers_and_to_other_sites(staff):  # noqa: F811 (fixture)
     robots_txt = await staff.client.get("/robots.txt")
     assert robots_txt.status_code == 200
     assert robots_txt.text.split() == ["User-agent:", "*", "Disallow:", "/"]
