@@ -152,6 +152,12 @@ async def catalogue_view(datasette, request):
     return Response(text, content_type=content_type)
 
 
+async def catalogue_home(datasette, request):
+    """The catalogue's own address (its IRI in the description): 303 to its JSON-LD, as linked data does."""
+    await check_visible(datasette, request)
+    return Response.redirect(datasette.urls.path("/-/catalogue.jsonld"), status=303)
+
+
 # --------------------------------------------------------------------------- hooks
 
 
@@ -159,6 +165,7 @@ async def catalogue_view(datasette, request):
 def register_routes():
     return [
         (r"^/sitemap\.xml$", sitemap),
+        (r"^/-/catalogue$", catalogue_home),
         (r"^/-/catalogue\.(?P<format>jsonld|ttl|rdf)$", catalogue_view),
     ]
 

@@ -207,6 +207,8 @@ async def test_the_dcat_catalogue_parses_and_names_every_distribution(ds, built)
     assert len(catalogues) == 1 and len(datasets) == 1
     catalogue, dataset = catalogues[0], datasets[0]
     assert str(catalogue) == f"{BASE}/-/catalogue"
+    follow = await ds.client.get("/-/catalogue")  # the catalogue's IRI leads to its description
+    assert follow.status_code == 303 and follow.headers["location"] == "/-/catalogue.jsonld"
     assert (catalogue, DCAT.dataset, dataset) in graph
     assert graph.value(dataset, DCT.title) == Literal(load_metadata()["title"], lang="fr")
     assert graph.value(dataset, DCAT.landingPage) == URIRef(BASE + "/")
