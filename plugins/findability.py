@@ -18,7 +18,7 @@ the tables described in metadata.yml. The staff site has none (404).
 """
 
 import json
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from ciso import catalogue
 from ciso.web import (
@@ -31,20 +31,19 @@ from ciso.web import (
     public_address,
 )
 from datasette import hookimpl
+from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound, Response
 from lxml import etree
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+ROW_PAGES = ("plans", "objectifs", "actions", "activites", "organisations", "pays", "instruments", "themes")
 # Every kind of public page: (path, SQL listing the values of its {fields}, or None for one page).
 # A new kind of page (an action's, a country's…) is one more line.
 PAGES = [
     ("/", None),
     ("/-/progres", None),
     ("/-/progres/{plan}", "select id as plan from plans order by id"),
-    (
-        "/-/progres/{plan}/{objectif}",
-        "select plan_id as plan, numero as objectif from objectifs order by plan_id, ordre",
-    ),
+    ("/-/progres/{plan}/{n}", "select plan_id as plan, numero as n from objectifs order by plan_id, ordre"),
     ("/-/source/{plan}", "select id as plan from plans order by id"),
     ("/-/transparence", None),
     ("/-/telechargements", None),
@@ -52,6 +51,8 @@ PAGES = [
     ("/-/api", None),
     ("/-/recherche", None),
     (f"/{DATABASE}", None),
+    # Each element's and entity's own page: Datasette's row page, until pages of ours replace them.
+    *((f"/{DATABASE}/{table}/{{id}}", f"select id from {table} order by id") for table in ROW_PAGES),
 ]
 TABLE_PAGE = f"/{DATABASE}/{{table}}"
 CATALOGUE_FORMATS = {  # suffix: (rdflib format, content type); jsonld is written as is
@@ -117,11 +118,11 @@ async def sitemap_paths(datasette) -> list[str]:
             paths.append(pattern)
             continue
         for row in await db.execute(sql):
-            paths.append(pattern.format(**{k: quote(str(row[k]), safe="") for k in row.keys()}))
+            paths.append(pattern.format(**{k: tilde_encode(str(row[k])) for k in row.keys()}))
     described_tables = datasette.metadata("tables", database=DATABASE) or {}
     existing = set(await db.table_names()) | set(await db.view_names())
     hidden = set(await db.hidden_table_names())
-    paths += [TABLE_PAGE.format(table=quote(name, safe="")) for name in described_tables if name in existing - hidden]
+    paths += [TABLE_PAGE.format(table=tilde_encode(name)) for name in described_tables if name in existing - hidden]
     return paths
 
 

@@ -121,6 +121,8 @@ async def test_the_sitemap_lists_every_public_page_and_each_answers(ds, built):
     expected += [
         f"/-/progres/{o['plan_id']}/{o['numero']}" for o in rows(built, "select plan_id, numero from objectifs")
     ]
+    for table in ("plans", "objectifs", "actions", "activites", "organisations", "pays", "instruments", "themes"):
+        expected += [f"/ciso/{table}/{r['id']}" for r in rows(built, f"select id from {table}")]  # row pages
     described = load_metadata()["databases"]["ciso"]["tables"]
     tables = {r["name"] for r in rows(built, "select name from sqlite_master where type in ('table', 'view')")}
     expected += [f"/ciso/{t}" for t in described if t in tables]
