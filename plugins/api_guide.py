@@ -128,6 +128,12 @@ async def guide_data(datasette, request) -> dict:
         "database": datasette.urls.path(f"/{DATABASE}.db"),
         "dictionary": datasette.urls.path("/-/dictionnaire.csv"),
         "progress": datasette.urls.path("/-/progres.json"),
+        # Reusing elsewhere: feeds, catalogue, sitemap (plugins/feeds.py, plugins/findability.py).
+        "feed": datasette.urls.path("/-/suivi.atom"),
+        "feed_plan": datasette.urls.path(f"/-/suivi/{v['plan']}.atom"),
+        "catalogue": datasette.urls.path("/-/catalogue.jsonld"),
+        "catalogue_ttl": datasette.urls.path("/-/catalogue.ttl"),
+        "sitemap": datasette.urls.path("/sitemap.xml"),
     }
     examples = {
         key: {"chemin": path, "url": datasette.absolute_url(request, path), "format": path_format(path)}
@@ -151,7 +157,7 @@ async def guide_data(datasette, request) -> dict:
 
 def path_format(path: str) -> str:
     base = path.split("?")[0]
-    for fmt in ("json", "csv", "db"):
+    for fmt in ("json", "csv", "db", "atom", "jsonld", "ttl", "xml"):
         if base.endswith("." + fmt):
             return fmt
     return "html"

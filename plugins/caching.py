@@ -28,9 +28,11 @@ Public site (``GET`` and ``HEAD``):
 * incoming ``Cookie`` headers are dropped before Datasette sees them, and ``Cookie`` and
   ``Authorization`` are removed from Datasette's ``Vary``: no answer depends on them, so
   a shared cache keeps one copy instead of one per visitor.
+* data answers (database, JSON, CSV, downloads, feeds, catalogue) say that other sites may read
+  them (CORS headers of ``ciso.cors``, on their 304s too).
 
 Staff site (``ciso serve --interne``): every answer, static files and errors included, is
-``Cache-Control: private, no-store`` with no ETag.
+``Cache-Control: private, no-store`` with no ETag, and no CORS header.
 
 A mutable database (``datasette serve`` without ``-i``) has no hash: no ETag then.
 """
@@ -43,6 +45,7 @@ import sqlite3
 from pathlib import Path
 
 import ciso
+from ciso import cors
 from ciso.site import DOWNLOADS, SETTINGS
 from ciso.web import is_staff_site
 from datasette import __version__ as datasette_version
@@ -188,6 +191,7 @@ def public_send(send, method: str, path: str, query_string: bytes, etag: bytes |
             if any(k.lower() == b"cache-control" and b"no-store" in v for k, v in original):
                 policy = NO_STORE  # a view that must never be cached says so (health.py's /-/sante)
             headers = without_personal_vary(headers) + [(b"cache-control", policy.encode())]
+            headers = cors.public_headers(method, path, headers)  # what other sites may read (ciso/cors.py)
             if etag and status in (200, 304) and policy not in (PRIVATE, NO_STORE):
                 headers.append((b"etag", etag))
             message = {**message, "headers": headers}
@@ -200,14 +204,15 @@ def staff_send(send):
     async def send_private(message):
         if message["type"] == "http.response.start":
             headers = [(k, v) for k, v in message.get("headers") or [] if k.lower() not in REPLACED]
+            headers = cors.without_cors(headers)  # no other site reads the staff site
             message = {**message, "headers": headers + [(b"cache-control", PRIVATE.encode())]}
         await send(message)
 
     return send_private
 
 
-async def not_modified(send, etag: bytes, cache_control: str) -> None:
-    headers = [(b"etag", etag), (b"cache-control", cache_control.encode())]
+async def not_modified(send, etag: bytes, cache_control: str, extra: list) -> None:
+    headers = [(b"etag", etag), (b"cache-control", cache_control.encode())] + extra
     await send({"type": "http.response.start", "status": 304, "headers": headers})
     await send({"type": "http.response.body", "body": b""})
 
@@ -225,7 +230,7 @@ def wrap(datasette, app):
         if etag and method in CACHEABLE_METHODS:
             asked = b",".join(v for k, v in headers if k.lower() == b"if-none-match")
             if asked and matches(asked, etag):
-                return await not_modified(send, etag, fresh_for(path, query_string))
+                return await not_modified(send, etag, fresh_for(path, query_string), cors.cors_headers(method, path))
         scope = {**scope, "headers": headers}
         await app(scope, receive, public_send(send, method, path, query_string, etag))
 

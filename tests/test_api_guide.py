@@ -7,7 +7,10 @@ import html
 import io
 import re
 
+import feedparser
 import pytest
+from lxml import etree
+from rdflib import Graph
 from test_french_pages import assert_no_english
 
 pytestmark = pytest.mark.asyncio
@@ -69,6 +72,14 @@ async def test_every_example_answers_with_data(ds):
         elif fmt == "csv":
             rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
             assert len(rows) >= 2 and len(rows[1]) == len(rows[0]), path
+        elif fmt == "atom":
+            assert feedparser.parse(response.content).version == "atom10", path
+        elif fmt == "jsonld":
+            assert len(Graph().parse(data=response.text, format="json-ld")) > 0, path
+        elif fmt == "ttl":
+            assert len(Graph().parse(data=response.text, format="turtle")) > 0, path
+        elif fmt == "xml":
+            assert len(etree.fromstring(response.content)) > 0, path
         else:
             assert fmt == "db" and response.content[:16] == b"SQLite format 3\x00", path
 

@@ -28,6 +28,8 @@ DATA_TESTS = [
     "test_build.py",
     "test_dictionary.py",
     "test_facets.py",
+    "test_feeds.py",
+    "test_findability.py",
     "test_french_pages.py",
     "test_home.py",
     "test_iati.py",

@@ -152,7 +152,7 @@ async def test_no_inline_script_or_style_and_no_nonce(public):
         policies.add(csp.replace(" 'unsafe-eval'", ""))
         assert "nonce" not in csp and "'unsafe-inline'" not in csp, path
         assert directive(csp, "style-src").startswith("style-src 'self'"), path
-        inline = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)([^>]*)>", response.text)
+        inline = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/(?:ld\+)?json)([^>]*)>", response.text)
         assert inline == [], (path, inline)
         assert re.findall(r"<style\b", response.text) == [], path
         assert re.findall(r"\sstyle=", response.text) == [], path

@@ -30,6 +30,7 @@ import zipfile
 from pathlib import Path
 
 from . import __version__
+from .catalogue import package_fields
 from .clock import build_time
 from .iati import FILE_NAME as IATI_FILE
 from .iati import IatiError, export_xml
@@ -192,6 +193,7 @@ def descriptor(conn, metadata: dict, hashes: dict[str, tuple[str, int]], tables)
             "Chaque ligne cite le fichier source et la ligne du plan d'où elle vient."
         ),
         "version": __version__,
+        **package_fields(conn, metadata),  # keywords, contributors (roles), homepage: catalogue.py
         "created": built.get("date") or build_time().isoformat(timespec="seconds"),
         "licenses": [
             {

@@ -119,3 +119,27 @@ def refuse_staff_databases(datasette) -> None:
     found = staff_databases(datasette)
     if found:
         raise Erreur(STAFF_DATABASE_MESSAGE.format(path=found[0]))
+
+
+async def public_address(datasette) -> str | None:
+    """The site's public address set at build time (``adresse_site`` of data/reference/iati.yml, or
+    CISO_IATI_ADRESSE_SITE), without a trailing slash; None while it is unknown. Read once per
+    Datasette instance (the database is immutable)."""
+    if not hasattr(datasette, "_ciso_adresse"):
+        from .catalogue import site_address
+
+        found = None
+        if DATABASE in datasette.databases:
+            found = await datasette.get_database(DATABASE).execute_fn(site_address)
+        datasette._ciso_adresse = found
+    return datasette._ciso_adresse
+
+
+def absolute_url(datasette, request, address: str | None, path: str) -> str:
+    """A path of the site (``/sitemap.xml``) as an absolute address, for documents read elsewhere
+    (sitemap, robots.txt, feeds, catalogue): under the public address when it is known, else
+    under the request's own scheme and host, as Datasette writes its absolute links (never the
+    placeholder address, never a guess)."""
+    if address:
+        return address + path
+    return datasette.absolute_url(request, datasette.urls.path(path))
