@@ -1,4 +1,9 @@
-"""Helpers shared by the Datasette plugins in plugins/ (one place for site mode and static URLs)."""
+"""Helpers shared by the Datasette plugins in plugins/ (one place for site mode and static URLs).
+
+The Datasette APIs that change in 1.0 — ``datasette.metadata()``, ``plugin_config()``,
+``permission_allowed()``, ``get_canned_queries()`` — are called here and nowhere else
+(tests/test_templates.py checks it), so the move to 1.0 touches this file.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,37 @@ from pathlib import Path
 PLUGIN = "ciso"
 
 
+def plugin_settings(datasette) -> dict:
+    """The ``ciso`` plugin's settings in the metadata (``plugins: ciso: …``)."""
+    return datasette.plugin_config(PLUGIN) or {}
+
+
+def metadata(datasette, key: str | None = None, database: str | None = None):
+    """The site's metadata (metadata.yml), or one key of it, at the top or for a database."""
+    return datasette.metadata(key, database=database)
+
+
+def tables_metadata(datasette, database: str = "ciso") -> dict:
+    """``databases: <database>: tables:`` of the metadata: titles, descriptions, columns of each table."""
+    return datasette.metadata("tables", database=database) or {}
+
+
+async def canned_queries(datasette, database: str) -> dict:
+    """The database's canned queries, as an anonymous visitor sees them: {name: query}."""
+    return await datasette.get_canned_queries(database, None)
+
+
+async def canned_query(datasette, database: str, name: str) -> dict | None:
+    """One canned query, as an anonymous visitor sees it (None if there is no such query)."""
+    return await datasette.get_canned_query(database, name, None)
+
+
 def is_staff_site(datasette) -> bool:
     """True on the private staff process (``ciso serve --interne``), whose metadata says so.
 
     The only permission decision our plugins make; moving to Datasette 1.0 touches this function.
     """
-    return bool((datasette.plugin_config(PLUGIN) or {}).get("interne"))
+    return bool(plugin_settings(datasette).get("interne"))
 
 
 SITE_PACKAGE = "ciso_site"  # plugins/, installed under this name (pyproject.toml)
@@ -30,9 +60,11 @@ def static_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def _distribution_name() -> str:
-    from importlib.metadata import metadata
+    import importlib.metadata
 
-    return metadata(DISTRIBUTION)["Name"]  # the name Datasette puts in the URL, as the metadata spell it
+    return importlib.metadata.metadata(DISTRIBUTION)[
+        "Name"
+    ]  # the name Datasette puts in the URL, as the metadata spell it
 
 
 @lru_cache(maxsize=256)
@@ -57,7 +89,7 @@ def downloads_dir(datasette) -> Path | None:
     None when there is no such folder (a database built without downloads, the staff site)."""
     if DATABASE not in datasette.databases or not datasette.get_database(DATABASE).path:
         return None
-    configured = (datasette.plugin_config(PLUGIN) or {}).get(DOWNLOADS_SETTING) or "export"
+    configured = plugin_settings(datasette).get(DOWNLOADS_SETTING) or "export"
     folder = Path(datasette.get_database(DATABASE).path).parent / configured
     return folder if folder.is_dir() else None
 
