@@ -45,15 +45,15 @@ def vega_bundle(datasette) -> dict | None:
     """datasette-vega's script and stylesheet URLs, as that plugin's own hooks give them (space-separated),
     for the button that loads them on demand; None without the plugin. The base template leaves them out
     of every page: about 940 KB of JavaScript that only the chart controls use."""
-    plugin = next((p for p in pm.get_plugins() if getattr(p, "__name__", "") == VEGA), None)
-    if plugin is None:
-        return None
+    if not hasattr(datasette, "_ciso_vega"):
+        plugin = next((p for p in pm.get_plugins() if getattr(p, "__name__", "") == VEGA), None)
 
-    def urls(hook: str) -> str:
-        found = [u["url"] if isinstance(u, dict) else u for u in getattr(plugin, hook)()]
-        return " ".join(datasette.urls.path(u) if u.startswith("/") else u for u in found)
+        def urls(hook: str) -> str:
+            found = [u["url"] if isinstance(u, dict) else u for u in getattr(plugin, hook)()]
+            return " ".join(datasette.urls.path(u) if u.startswith("/") else u for u in found)
 
-    return {"js": urls("extra_js_urls"), "css": urls("extra_css_urls")}
+        datasette._ciso_vega = plugin and {"js": urls("extra_js_urls"), "css": urls("extra_css_urls")}
+    return datasette._ciso_vega
 
 
 @hookimpl
