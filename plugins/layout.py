@@ -1,6 +1,6 @@
 """Site-wide pieces: build information for the footer, French filters, stylesheet, scripts, the menu."""
 
-from ciso.fr import date_fr, nombre_fr, pourcent_fr
+from ciso.fr import date_fr, nombre_fr, octets_fr, pourcent_fr
 from ciso.markup import render as render_markup
 from ciso.messages import message_fr
 from ciso.web import is_staff_site, static_url
@@ -74,6 +74,7 @@ def prepare_jinja2_environment(env):
     env.filters["date_fr"] = date_fr
     env.filters["nombre_fr"] = nombre_fr
     env.filters["pourcent_fr"] = pourcent_fr
+    env.filters["octets_fr"] = octets_fr
     env.filters["balisage"] = render_markup
     env.filters["erreur_fr"] = message_fr
 
