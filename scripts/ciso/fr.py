@@ -49,9 +49,9 @@ def octets_fr(value) -> str:
         return ""
     if value < 1024:
         return f"{nombre_fr(value)} octet{'s' if value >= 2 else ''}"
-    size, unit = value, ""
-    for unit in BYTE_UNITS:
+    size = value / 1024
+    steps = 0
+    while size >= 1024 and steps < len(BYTE_UNITS) - 1:
         size /= 1024
-        if size < 1024:
-            break
-    return f"{nombre_fr(size, 1)} {unit}"
+        steps += 1
+    return f"{nombre_fr(size, 1)} {BYTE_UNITS[steps]}"

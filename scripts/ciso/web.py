@@ -51,6 +51,7 @@ SITE_PACKAGE = "ciso_site"  # plugins/, installed under this name (pyproject.tom
 DISTRIBUTION = "ciso-donnees"  # Datasette serves the package's static/ at /-/static-plugins/<its name>/
 
 
+@lru_cache(maxsize=1)
 def static_dir() -> Path:
     """The site's static files: ``static/`` at the top of the repository, shipped in ``ciso_site``."""
     from importlib.resources import files
