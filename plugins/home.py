@@ -105,12 +105,16 @@ async def home_data(datasette) -> dict:
 
 async def home(datasette, request):
     await check_visible(datasette, request)
+    # Datasette's index JSON (/.json) stays the page's data, announced as Datasette's pages do.
+    json_url = datasette.absolute_url(request, datasette.urls.path("/.json"))
     context = {
         "accueil": await home_data(datasette),
         "metadata": metadata(datasette),
         "private": is_staff_site(datasette),
+        "alternate_url_json": json_url,
     }
-    return Response.html(await datasette.render_template("home.html", context, request=request))
+    html = await datasette.render_template("home.html", context, request=request, view_name="index")
+    return Response.html(html, headers={"Link": f'{json_url}; rel="alternate"; type="application/json+datasette"'})
 
 
 @hookimpl

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 import pytest_asyncio
 from ciso.build import build
-from ciso.site import PASSWORD_ENV, datasette_kwargs
+from ciso.site import PASSWORD_ENV, datasette_kwargs, merge
+from ciso.web import tables_have_rules
 from conftest import DATA, FIXTURES
 from datasette.app import Datasette
 
@@ -417,6 +418,23 @@ async def test_public_downloads_and_files_hold_no_private_data(public, sites):
         assert secret.encode() not in sites["public"].read_bytes()
     assert [db.path for db in public.databases.values() if db.path] == [str(sites["public"])]
     assert "notes_internes" not in await public.get_database("ciso").table_names()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_table_rule_in_the_metadata_is_still_datasette_s_to_enforce(public, sites):
+    """plugins/permissions.py skips Datasette's search of table rules only when the metadata has none."""
+    assert tables_have_rules(public) is False
+    assert (await public.client.get("/ciso/suivi")).status_code == 200
+    kwargs = datasette_kwargs(export_dir=sites["public"].parent / "export")
+    rule = {"databases": {"ciso": {"tables": {"suivi": {"allow": {"id": "equipe"}}}}}}
+    ruled = Datasette(immutables=[str(sites["public"])], **{**kwargs, "metadata": merge(kwargs["metadata"], rule)})
+    await ruled.invoke_startup()
+    assert tables_have_rules(ruled) is True
+    assert (await ruled.client.get("/ciso/suivi")).status_code == 403
+    assert (await ruled.client.get("/ciso/suivi.json")).status_code == 403
+    assert (await ruled.client.get("/ciso/activites")).status_code == 200
+    listing = (await ruled.client.get("/ciso")).text
+    assert 'href="/ciso/activites"' in listing and 'href="/ciso/suivi"' not in listing
 
 
 @pytest.mark.asyncio(loop_scope="session")

@@ -2,7 +2,8 @@
 
 The Datasette APIs that change in 1.0 — ``datasette.metadata()``, ``plugin_config()``,
 ``permission_allowed()``, ``get_canned_queries()`` — are called here and nowhere else
-(tests/test_templates.py checks it), so the move to 1.0 touches this file.
+(tests/test_templates.py checks it), so the move to 1.0 touches this file; so are the permission
+decisions of our plugins (``is_staff_site``, ``check_visible``, ``tables_have_rules``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,31 @@ async def canned_queries(datasette, database: str) -> dict:
 async def canned_query(datasette, database: str, name: str) -> dict | None:
     """One canned query, as an anonymous visitor sees it (None if there is no such query)."""
     return await datasette.get_canned_query(database, name, None)
+
+
+def tables_have_rules(datasette) -> bool:
+    """True if the metadata gives a table an ``allow`` block (then Datasette's own rules decide who sees
+    each table: plugins/permissions.py), or if a plugin provides metadata, which may. Read once per
+    Datasette instance: the metadata does not change while it runs."""
+    if not hasattr(datasette, "_ciso_table_rules"):
+        from datasette.plugins import pm
+
+        found = metadata(datasette)
+        scopes = [found, *((found.get("databases") or {}).values())]
+        tables = [t for scope in scopes if isinstance(scope, dict) for t in (scope.get("tables") or {}).values()]
+        dynamic = bool(pm.hook.get_metadata.get_hookimpls())
+        datasette._ciso_table_rules = dynamic or any(isinstance(t, dict) and "allow" in t for t in tables)
+    return datasette._ciso_table_rules
+
+
+def datasette_permission(datasette, actor, action, resource):
+    """Datasette's own rules (``datasette.default_permissions``, which plugins/permissions.py stands in
+    for), except that ``view-table`` gets no opinion at once when no table has rules of its own."""
+    import datasette.default_permissions as rules
+
+    if action == "view-table" and not tables_have_rules(datasette):
+        return None
+    return rules.permission_allowed(datasette=datasette, actor=actor, action=action, resource=resource)
 
 
 def is_staff_site(datasette) -> bool:
