@@ -10,14 +10,19 @@
    from 1 and then 10 concurrent clients (threads, one keep-alive connection
    each). Every custom page's p99 is reported as a ratio to the p99 of the
    plain table page measured in the same run, on the same server.
-4. Scale-out: the 1x database served by two replicas as deployed (``python -m ciso.server``)
+4. Stock Datasette: the 1x database served side by side by the project's public server
+   (``python -m ciso.server``) and by stock Datasette (same database, metadata.yml and settings;
+   none of our plugins or templates: ``STOCK_LAUNCHER``), requests interleaved in rounds, from 1
+   then 10 clients that accept gzip as browsers do; p50 and p99 of each page as a ratio to
+   stock's (``STOCK_GOAL``), the home page to /-/progres too, and the bytes each sends.
+5. Scale-out: the 1x database served by two replicas as deployed (``python -m ciso.server``)
    and Debian's nginx with deploy/nginx/ciso.conf (``ciso.local_proxy``), once without its
    cache and once with it; wrk loads SCALE_URLS with 10 then 50 clients on one replica
    directly, the two behind nginx, and nginx with its cache. Requests/s and p99 are
    reported as ratios to the replica alone; every replica and nginx must return the same
    bytes. Needs /usr/sbin/nginx and wrk (``make bench`` installs both, as root).
 
-Usage: python benchmarks/run.py --out benchmarks/RESULTATS.md   (what ``make bench`` runs, ~8 min on 2 CPUs)
+Usage: python benchmarks/run.py --out benchmarks/RESULTATS.md   (what ``make bench`` runs, ~12 min on 2 CPUs)
        python benchmarks/run.py --quick --out /tmp/bench.md     (smoke run, about 25 s)
        python benchmarks/run.py --factors 1,1000 --serve 1000 --out /tmp/x1000.md
            (the 1000x database over HTTP: ~10 min, as a 15 MB CSV takes ~25 s and the
@@ -49,6 +54,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +140,8 @@ class Config:
     scale_concurrency: list[int] = field(default_factory=lambda: [10, 50])
     scale_seconds: int = 5  # per measure; longer for a slow page, up to scale_max_seconds
     scale_max_seconds: int = 20
+    stock_rounds: int = 4  # rounds per comparison with stock Datasette: requests / rounds each, sides alternating
+    stock_pages: int = 0  # 0: every comparison of stock_comparisons()
 
 
 FULL = Config(
@@ -157,6 +165,8 @@ QUICK = Config(
     scale_concurrency=[10],
     scale_seconds=1,
     scale_max_seconds=2,
+    stock_rounds=1,
+    stock_pages=3,
 )
 
 
@@ -341,8 +351,8 @@ class Server:
         self.log_file.close()
 
 
-def fetch(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
-    conn.request("GET", path, headers={"Accept-Encoding": "identity"})
+def fetch(conn: http.client.HTTPConnection, path: str, encoding: str = "identity") -> tuple[int, bytes]:
+    conn.request("GET", path, headers={"Accept-Encoding": encoding})
     response = conn.getresponse()
     return response.status, response.read()
 
@@ -359,13 +369,28 @@ def error_message(status: int, body: bytes) -> str:
     return f"HTTP {status}" + (f" « {message[:120]} »" if message else "")
 
 
-def measure(port: int, name: str, path: str, kind: str, concurrency: int, config: Config) -> Measure:
-    result = Measure(name, path, kind, concurrency)
+def measure(
+    port: int,
+    name: str,
+    path: str,
+    kind: str,
+    concurrency: int,
+    config: Config,
+    encoding: str = "identity",
+    requests: int | None = None,
+    time_cap: float | None = None,
+    result: Measure | None = None,
+) -> Measure:
+    """GET ``path`` ``requests`` times (config.requests) from ``concurrency`` clients, within ``time_cap``
+    seconds; the latencies are added to ``result`` when given (rounds of the same measure)."""
+    requests = requests or config.requests
+    time_cap = time_cap or config.time_cap
+    result = result or Measure(name, path, kind, concurrency)
     # Warm-up, not counted; a 404 means the page does not exist on this branch.
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         for i in range(config.warmup):
-            status, _ = fetch(conn, path)
+            status, _ = fetch(conn, path, encoding)
             if i == 0 and status == 404:
                 result.absent = True
                 return result
@@ -386,12 +411,12 @@ def measure(port: int, name: str, path: str, kind: str, concurrency: int, config
         try:
             while True:
                 with lock:
-                    if issued >= config.requests or time.perf_counter() > deadline:
+                    if issued >= requests or time.perf_counter() > deadline:
                         return
                     issued += 1
                 t0 = time.perf_counter()
                 try:
-                    status, body = fetch(conn, path)
+                    status, body = fetch(conn, path, encoding)
                     error = None if status == 200 else error_message(status, body)
                 except (OSError, http.client.HTTPException) as e:
                     body, error = b"", f"{type(e).__name__}: {e}"
@@ -412,12 +437,13 @@ def measure(port: int, name: str, path: str, kind: str, concurrency: int, config
     for t in threads:
         t.start()
     t0 = time.perf_counter()
-    deadline = t0 + config.time_cap
+    deadline = t0 + time_cap
+    counted = result.count
     start.wait()
     for t in threads:
         t.join()
-    result.wall = time.perf_counter() - t0
-    result.capped = result.count < config.requests
+    result.wall += time.perf_counter() - t0
+    result.capped = result.capped or result.count - counted < requests
     return result
 
 
@@ -469,6 +495,201 @@ def bench_http(db: Path, config: Config, work: Path, label: str, log, incidents:
         return measures
     finally:
         server.stop()
+
+
+# --------------------------------------------------------------------------- stock Datasette
+
+# Stock Datasette: the same installed Datasette, run with none of the plugins installed in this
+# environment (Datasette 0.65 loads no entry-point plugin when ``sys._called_from_test`` is set:
+# datasette/plugins.py), hence none of our templates either (they come with our plugin package);
+# the same database, metadata.yml and settings (``ciso.site.serve_args``).
+STOCK_LAUNCHER = "import sys; sys._called_from_test = True; from datasette.cli import cli; cli()"
+STOCK_GOAL = 1.1  # every Datasette page: p50 and p99 at most 1.1 x stock's, at 1 and 10 clients
+BROWSER_ENCODING = "gzip, deflate"  # what the clients accept, as browsers do
+
+
+def stock_command(db: Path, port: int) -> list[str]:
+    return ["-c", STOCK_LAUNCHER, *serve_args(db, "127.0.0.1", port)]
+
+
+@dataclass
+class Comparison:
+    name: str
+    path: str  # on our site
+    against: str  # "stock" (the same page on stock Datasette) or "ours" (another page of our site)
+    against_path: str
+    concurrency: int
+    ours: Measure
+    other: Measure
+
+    def ratio(self, p: float) -> float | None:
+        if not self.ours.count or not self.other.count:
+            return None
+        return self.ours.percentile(p) / self.other.percentile(p)
+
+    @property
+    def goal(self) -> float:
+        return STOCK_GOAL if self.against == "stock" else 1.0
+
+
+@dataclass
+class WireSize:
+    path: str
+    server: str  # "ours" or "stock"
+    compressed: int  # bytes sent to a client that accepts gzip
+    encoding: str  # its Content-Encoding ("" for none)
+    plain: int  # bytes sent to a client that accepts none
+
+
+def stock_comparisons(db: Path) -> list[tuple[str, str, str, str]]:
+    """(name, our path, "stock" or "ours", the path it is compared with)."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        row = conn.execute("select id from activites order by ordre limit 1").fetchone()[0]
+    sql = "/ciso?" + urllib.parse.urlencode({"sql": "select * from activites order by ordre limit 50"})
+    pages = [
+        ("Table sans facettes", "/ciso/activites?_nofacet=1"),
+        ("Table avec ses facettes par défaut", "/ciso/activites"),
+        ("Page d'une ligne", f"/ciso/activites/{row}"),
+        ("Requête SQL", sql),
+        ("Page de la base", "/ciso"),
+        ("JSON d'une table", "/ciso/activites.json"),
+        ("CSV d'une table (en flux)", "/ciso/activites.csv?_stream=on"),
+    ]
+    return [(name, path, "stock", path) for name, path in pages] + [
+        ("Accueil (notre page) / accueil de Datasette", "/", "stock", "/"),
+        ("Accueil / page Avancement", "/", "ours", "/-/progres"),
+    ]
+
+
+def wire_size(port: int, path: str, server: str) -> WireSize:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", path, headers={"Accept-Encoding": BROWSER_ENCODING})
+        response = conn.getresponse()
+        compressed, encoding = response.read(), response.getheader("content-encoding") or ""
+        _, plain = fetch(conn, path)
+    finally:
+        conn.close()
+    return WireSize(path, server, len(compressed), encoding, len(plain))
+
+
+def bench_stock(db: Path, config: Config, work: Path, log) -> tuple[list[Comparison], list[WireSize]]:
+    """Our public server and stock Datasette side by side; each comparison measured in rounds whose
+    order alternates, so both sides see the same machine (the load of other processes varies)."""
+    from contextlib import ExitStack
+
+    comparisons = stock_comparisons(db)
+    if config.stock_pages:
+        comparisons = comparisons[: config.stock_pages - 1] + comparisons[-1:]
+    with ExitStack() as stack:
+        servers = {
+            "ours": Server(db, work / "stock-nous.log", command=replica_command),
+            "stock": Server(db, work / "stock-origine.log", command=stock_command),
+        }
+        for server in servers.values():
+            stack.callback(server.stop)
+        for server in servers.values():
+            server.wait_ready()
+        results = []
+        per_round = max(1, config.requests // config.stock_rounds)
+        cap = config.time_cap / config.stock_rounds
+        for concurrency in config.concurrency:
+            for name, path, against, against_path in comparisons:
+                sides = {
+                    "ours": (servers["ours"].port, path, Measure(name, path, "projet", concurrency)),
+                    "other": (servers[against].port, against_path, Measure(name, against_path, against, concurrency)),
+                }
+                for i in range(config.stock_rounds):
+                    for side in ("ours", "other") if i % 2 == 0 else ("other", "ours"):
+                        port, url, m = sides[side]
+                        measure(port, name, url, m.kind, concurrency, config, BROWSER_ENCODING, per_round, cap, m)
+                c = Comparison(name, path, against, against_path, concurrency, sides["ours"][2], sides["other"][2])
+                results.append(c)
+                log(
+                    f"stock c={concurrency} {path} vs {against} {against_path}: p50 {fmt(c.ratio(50) or 0, 2)}x "
+                    f"p99 {fmt(c.ratio(99) or 0, 2)}x errors {c.ours.errors}/{c.other.errors}"
+                )
+        sizes = []
+        for _, path, against, against_path in comparisons:
+            sizes.append(wire_size(servers["ours"].port, path, "ours"))
+            if against == "stock":
+                sizes.append(wire_size(servers["stock"].port, against_path, "stock"))
+        return results, sizes
+
+
+def stock_section(comparisons: list[Comparison], sizes: list[WireSize], config: Config) -> tuple[list[str], list[str]]:
+    """The « Datasette d'origine » section of the report, and its flags for « Constats »."""
+    out, flags = [], []
+    w = out.append
+    w("## Datasette d'origine")
+    w("")
+    w("Base du plan réel (1×), servie côte à côte par notre serveur public (`python -m ciso.server`, tel que")
+    w("déployé) et par Datasette d'origine : le même Datasette installé, la même base, le même `metadata.yml`")
+    w("et les mêmes réglages (`ciso.site.serve_args`), sans aucun de nos plugins ni gabarits (lancé avec")
+    w("`sys._called_from_test`, qui fait ignorer à Datasette 0.65 les plugins installés).")
+    w(
+        f"Chaque comparaison est mesurée en {config.stock_rounds} manche(s) dont l'ordre alterne ; "
+        f"{config.requests} requêtes de chaque côté (plafond {fmt(config.time_cap, 0)} s), des clients qui "
+        f"acceptent gzip (`Accept-Encoding: {BROWSER_ENCODING}`), comme les navigateurs."
+    )
+    w(
+        f"Objectif : p50 et p99 de chaque page de Datasette au plus {fmt(STOCK_GOAL)}× ceux de Datasette "
+        "d'origine, à 1 et à 10 clients ; notre accueil au plus 1× la page Avancement ; aucune erreur."
+    )
+    w("")
+    w(
+        "| page | notre adresse | comparée à | clients | p50 (ms) | p50 comparé (ms) | p50 ratio | p99 (ms) "
+        "| p99 comparé (ms) | p99 ratio | erreurs | objectif |"
+    )
+    w("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+    for c in comparisons:
+        against = "Datasette d'origine" if c.against == "stock" else f"notre `{c.against_path}`"
+        r50, r99 = c.ratio(50), c.ratio(99)
+        errors = c.ours.errors + c.other.errors
+        problems = []
+        if errors:
+            problems.append(f"**{errors} erreur{'s' if errors > 1 else ''}**")
+            examples = " ; ".join(c.ours.error_examples + c.other.error_examples)
+            flags.append(f"comparaison `{c.path}`, {c.concurrency} client(s) : {errors} erreur(s) : {examples}.")
+        for p, r in ((50, r50), (99, r99)):
+            if r is None or r > c.goal:
+                problems.append(f"**p{p} au-delà de {fmt(c.goal)}×**")
+                flags.append(
+                    f"comparaison `{c.path}` / {against}, {c.concurrency} client(s) : p{p} "
+                    f"{fmt(c.ours.percentile(p)) if c.ours.count else '—'} ms = "
+                    f"{fmt(r, 2) if r else '—'}× ({fmt(c.other.percentile(p)) if c.other.count else '—'} ms), "
+                    f"au-delà de {fmt(c.goal)}×."
+                )
+        cells = [
+            c.name,
+            f"`{c.path}`",
+            against,
+            str(c.concurrency),
+            fmt(c.ours.percentile(50)) if c.ours.count else "—",
+            fmt(c.other.percentile(50)) if c.other.count else "—",
+            relative(r50 or 0, 1, 2) if r50 else "—",
+            fmt(c.ours.percentile(99)) if c.ours.count else "—",
+            fmt(c.other.percentile(99)) if c.other.count else "—",
+            relative(r99 or 0, 1, 2) if r99 else "—",
+            str(errors),
+            " ; ".join(problems) or "ok",
+        ]
+        w("| " + " | ".join(cells) + " |")
+    w("")
+    w("### Octets envoyés")
+    w("")
+    w("Une requête par page et par serveur, acceptant gzip puis n'acceptant aucune compression.")
+    w("")
+    w("| adresse | serveur | octets envoyés (gzip accepté, Ko) | compression | sans compression (Ko) |")
+    w("|---|---|--:|---|--:|")
+    for size in sizes:
+        server = "notre site" if size.server == "ours" else "Datasette d'origine"
+        w(
+            f"| `{size.path}` | {server} | {fmt(size.compressed / 1024)} | {size.encoding or 'aucune'} "
+            f"| {fmt(size.plain / 1024)} |"
+        )
+    w("")
+    return out, flags
 
 
 # --------------------------------------------------------------------------- scale-out
@@ -696,16 +917,9 @@ def command_line(argv: list[str]) -> str:
 
 
 def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
-    """Least squares y = a + b x; returns (a, b, R²)."""
-    n = len(xs)
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-    b = sxy / sxx if sxx else 0.0
-    a = my - b * mx
-    ss_tot = sum((y - my) ** 2 for y in ys)
-    ss_res = sum((y - a - b * x) ** 2 for x, y in zip(xs, ys, strict=True))
-    return a, b, (1 - ss_res / ss_tot) if ss_tot else 1.0
+    """Least squares y = a + b x (the standard library's); returns (a, b, R²)."""
+    slope, intercept = statistics.linear_regression(xs, ys)
+    return intercept, slope, statistics.correlation(xs, ys) ** 2
 
 
 def ratio(m: Measure, baseline: Measure | None, p: float = 99) -> float | None:
@@ -777,6 +991,7 @@ def report(
     load: tuple[float, float],
     incidents: list[str],
     scale: ScaleOut | None = None,
+    stock: tuple[list[Comparison], list[WireSize]] | None = None,
 ) -> str:
     out = []
     w = out.append
@@ -908,6 +1123,11 @@ def report(
             )
             w("")
 
+    if stock is not None:
+        lines, flags = stock_section(*stock, config)
+        out.extend(lines)
+        all_flags.extend(flags)
+
     if scale is not None:
         lines, flags = scaleout_section(scale)
         out.extend(lines)
@@ -917,8 +1137,9 @@ def report(
     w("")
     w(
         f"Objectif : chaque page du projet au plus {fmt(GOAL)}× le p99 de la page de table simple mesurée "
-        "dans la même exécution, sans erreur ; derrière nginx, aucune erreur et les mêmes octets sur "
-        "chaque réplique."
+        f"dans la même exécution, sans erreur ; chaque page de Datasette au plus {fmt(STOCK_GOAL)}× Datasette "
+        "d'origine (p50 et p99), l'accueil au plus 1× la page Avancement ; derrière nginx, aucune erreur et "
+        "les mêmes octets sur chaque réplique."
     )
     w("")
     if all_flags:
@@ -1070,6 +1291,8 @@ def main(argv: list[str] | None = None) -> int:
         scale_concurrency=base.scale_concurrency,
         scale_seconds=base.scale_seconds,
         scale_max_seconds=base.scale_max_seconds,
+        stock_rounds=base.stock_rounds,
+        stock_pages=base.stock_pages,
     )
     if 1 not in config.factors:
         parser.error("--factors must include 1 (the real plan)")
@@ -1092,9 +1315,10 @@ def main(argv: list[str] | None = None) -> int:
         http, incidents = {}, []
         for factor in config.serve_factors:
             http[factor] = bench_http(databases[factor], config, work, f"{factor}×", log, incidents)
+        stock = bench_stock(databases[1], config, work, log)
         scale = bench_scaleout(databases[1], config, work, log)
         load = (load_start, os.getloadavg()[0])
-        text = report(config, argv, started, time.perf_counter() - t0, builds, sql, http, load, incidents, scale)
+        text = report(config, argv, started, time.perf_counter() - t0, builds, sql, http, load, incidents, scale, stock)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
         log(f"report written to {args.out}")

@@ -10,7 +10,7 @@ with data. Canned queries appear only when their tables exist.
 import sqlite3
 from urllib.parse import urlencode
 
-from ciso.web import check_visible
+from ciso.web import canned_queries, check_visible, metadata
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
@@ -64,7 +64,7 @@ async def runnable_queries(datasette, values: dict) -> list[dict]:
     """Canned queries whose tables exist, each with example parameters."""
     db = datasette.get_database(DATABASE)
     result = []
-    for name, query in (await datasette.get_canned_queries(DATABASE, None)).items():
+    for name, query in (await canned_queries(datasette, DATABASE)).items():
         params = {k: v.format(**values) for k, v in QUERY_PARAMS.get(name, {}).items()}
         for param in query.get("params") or []:
             params.setdefault(param, "")
@@ -150,8 +150,8 @@ async def guide_data(datasette, request) -> dict:
         "lignes_max": datasette.setting("max_returned_rows"),
         "taille_page": datasette.setting("default_page_size"),
         "mot": SEARCH_WORD,
-        "licence": datasette.metadata("license"),
-        "licence_url": datasette.metadata("license_url"),
+        "licence": metadata(datasette, "license"),
+        "licence_url": metadata(datasette, "license_url"),
     }
 
 

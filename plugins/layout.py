@@ -1,12 +1,18 @@
-"""Site-wide pieces: build information for the footer, French filters, stylesheet, the menu."""
+"""Site-wide pieces: build information for the footer, French filters, stylesheet, scripts, the menu."""
 
-from ciso.fr import date_fr, nombre_fr, pourcent_fr
+from ciso.fr import date_fr, nombre_fr, octets_fr, pourcent_fr
 from ciso.markup import render as render_markup
 from ciso.messages import message_fr
 from ciso.web import is_staff_site, static_url
 from datasette import hookimpl
+from datasette.plugins import pm
 
 DATABASE = "ciso"
+# Datasette's pages that show rows in a table: their cells are labelled on phones (ciso-colonnes.js).
+ROWS_PAGES = ("table.html", "row.html", "query.html")
+# Where datasette-vega may draw a chart: its bundle loads when a visitor asks for it (vega-fr.js).
+CHART_PAGES = ("table.html", "query.html")
+VEGA = "datasette_vega"  # the module (its entry point is named "vega")
 # The site's menu, in the order of a visit: one list here (Datasette orders each plugin's
 # links by when the plugin was registered, which no file states).
 MENU = [
@@ -35,6 +41,21 @@ async def site_info(datasette) -> dict:
     return info
 
 
+def vega_bundle(datasette) -> dict | None:
+    """datasette-vega's script and stylesheet URLs, as that plugin's own hooks give them (space-separated),
+    for the button that loads them on demand; None without the plugin. The base template leaves them out
+    of every page: about 940 KB of JavaScript that only the chart controls use."""
+    if not hasattr(datasette, "_ciso_vega"):
+        plugin = next((p for p in pm.get_plugins() if getattr(p, "__name__", "") == VEGA), None)
+
+        def urls(hook: str) -> str:
+            found = [u["url"] if isinstance(u, dict) else u for u in getattr(plugin, hook)()]
+            return " ".join(datasette.urls.path(u) if u.startswith("/") else u for u in found)
+
+        datasette._ciso_vega = plugin and {"js": urls("extra_js_urls"), "css": urls("extra_css_urls")}
+    return datasette._ciso_vega
+
+
 @hookimpl
 def extra_template_vars(datasette, template):
     async def inner():
@@ -42,8 +63,7 @@ def extra_template_vars(datasette, template):
             "ciso": await site_info(datasette),
             "statique": lambda name: static_url(datasette, name),
             "site_interne": is_staff_site(datasette),
-            # datasette-vega's 1 MB bundle is only needed where it draws: table and query pages.
-            "page_vega": template in ("table.html", "query.html"),
+            "vega": vega_bundle(datasette) if template in CHART_PAGES else None,
         }
 
     return inner
@@ -54,16 +74,19 @@ def prepare_jinja2_environment(env):
     env.filters["date_fr"] = date_fr
     env.filters["nombre_fr"] = nombre_fr
     env.filters["pourcent_fr"] = pourcent_fr
+    env.filters["octets_fr"] = octets_fr
     env.filters["balisage"] = render_markup
     env.filters["erreur_fr"] = message_fr
 
 
 @hookimpl
 def extra_js_urls(datasette, template):
-    # datasette-vega's chart controls, relabelled in French where that plugin draws (tables, queries).
-    if template in ("table.html", "query.html"):
-        return [{"url": static_url(datasette, "vega-fr.js"), "module": False}]
-    return []
+    scripts = []
+    if template in ROWS_PAGES:
+        scripts.append(static_url(datasette, "ciso-colonnes.js"))
+    if template in CHART_PAGES:
+        scripts.append(static_url(datasette, "vega-fr.js"))  # datasette-vega's controls, on demand, in French
+    return scripts
 
 
 @hookimpl

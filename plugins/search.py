@@ -11,17 +11,16 @@ import re
 import sqlite3
 from urllib.parse import urlencode
 
-from ciso.web import check_visible
+from ciso.markup import highlight
+from ciso.web import canned_query, check_visible, tables_metadata
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
-from markupsafe import Markup, escape
 
 DATABASE = "ciso"
 QUERY = "recherche"
 MAX_LENGTH = 200
 WORD = re.compile(r"\w")
-MARK, END_MARK = "<mark>", "</mark>"
 
 
 class SearchRefused(Exception):
@@ -42,15 +41,9 @@ def check(q: str) -> None:
         )
 
 
-def highlight(extrait: str | None) -> Markup:
-    """The snippet as HTML: everything escaped, except the <mark> tags the query put around the words found."""
-    escaped = str(escape(extrait or ""))
-    return Markup(escaped.replace(str(escape(MARK)), MARK).replace(str(escape(END_MARK)), END_MARK))
-
-
 async def search(datasette, q: str) -> list[dict]:
     """Rows of the canned query, as dicts, in its order (table, then relevance)."""
-    query = await datasette.get_canned_query(DATABASE, QUERY, None)
+    query = await canned_query(datasette, DATABASE, QUERY)
     db = datasette.get_database(DATABASE)
     try:
         results = await db.execute(query["sql"], {"q": q})
@@ -62,7 +55,7 @@ async def search(datasette, q: str) -> list[dict]:
 
 
 def group(datasette, rows: list[dict]) -> list[dict]:
-    tables = datasette.metadata("tables", database=DATABASE) or {}
+    tables = tables_metadata(datasette, DATABASE)
     groups: dict[str, dict] = {}
     for row in rows:
         table = row["table_source"]
@@ -120,14 +113,6 @@ async def search_page(datasette, request):
             request=request,
         )
     )
-
-
-@hookimpl
-def render_cell(value, column, table, database):
-    """The snippets of the canned query ``recherche``, highlighted on its Datasette page too."""
-    if database == DATABASE and table is None and column == "extrait" and isinstance(value, str) and MARK in value:
-        return highlight(value)
-    return None
 
 
 @hookimpl

@@ -26,6 +26,7 @@ import base64
 import hashlib
 import json
 import re
+from functools import lru_cache
 from importlib.resources import files
 from urllib.parse import parse_qsl
 
@@ -67,6 +68,7 @@ def injected_style_hashes() -> str:
 STYLE_HASHES = injected_style_hashes()
 
 
+@lru_cache(maxsize=2)
 def content_security_policy(eval_allowed: bool) -> str:
     return "; ".join(
         [

@@ -95,6 +95,18 @@ async def ds(built) -> Datasette:
     return datasette
 
 
+async def on_the_wire(ds: Datasette, path: str, headers: dict | None = None):
+    """A GET of ``path`` and its body as sent, compressed or not (``ds.client`` would decompress it)."""
+    import httpx
+
+    transport = httpx.ASGITransport(app=ds.app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+        response = await client.send(client.build_request("GET", path, headers=headers or {}), stream=True)
+        body = b"".join([chunk async for chunk in response.aiter_raw()])
+        await response.aclose()
+    return response, body
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -6,6 +6,7 @@ reported in benchmarks/RESULTATS.md.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -86,6 +87,8 @@ def test_run_quick_writes_a_report_with_every_section(tmp_path):
         "## Temps de réponse — base 1×",
         "### 1 client simultané",
         "### 10 clients simultanés",
+        "## Datasette d'origine",
+        "### Octets envoyés",
         "## Montée en charge : répliques derrière nginx",
         "### Mêmes octets sur chaque réplique",
         "## Constats",
@@ -101,5 +104,12 @@ def test_run_quick_writes_a_report_with_every_section(tmp_path):
     assert "run.py --quick --out" in text  # the command that produced it
     for path in ("/ciso/activites", "/-/progres", "/-/progres/2020-2021/1", "/-/transparence"):
         assert f"`{path}`" in text, path
+    stock = text.split("## Datasette d'origine", 1)[1].split("## Montée en charge", 1)[0]
+    for clients in (1, 10):
+        compared = f"| `/ciso/activites?_nofacet=1` | Datasette d'origine | {clients} |"
+        assert compared in stock and f"| `/` | notre `/-/progres` | {clients} |" in stock
+    row = next(line for line in stock.splitlines() if compared in line)
+    assert re.search(r"\| \d+,\d\d× \|", row)  # a measured ratio, not « — »
+    assert "| `/ciso/activites?_nofacet=1` | notre site |" in stock and "| gzip |" in stock
     baseline = [line for line in text.splitlines() if line.startswith("| Table simple (référence) |")]
     assert len(baseline) == 2 and all(line.endswith("| référence |") for line in baseline)  # measured, not absent

@@ -14,3 +14,47 @@ async def test_table_page_in_chromium(server, page):
     assert "sécurité" in table.lower()
     assert "Licence" in await page.locator("footer").inner_text()
     assert page.console_errors == []
+
+
+JS_BUDGET = 50_000  # bytes of JavaScript on the wire (compressed) before the chart controls are opened
+
+
+async def test_table_page_is_light_until_the_chart_controls_are_opened(server, page):
+    scripts = []
+
+    async def record(response):
+        if response.request.resource_type == "script":
+            sizes = await response.request.sizes()
+            scripts.append((response.url, sizes["responseBodySize"], response.headers.get("content-encoding")))
+
+    page.on("response", record)
+    await page.goto(server + "/ciso/activites")
+    await page.wait_for_load_state("networkidle")
+    on_load = list(scripts)
+    assert any("/-/static/table.js" in url for url, _, _ in on_load)  # the count is real: Datasette's own script
+    assert not any("datasette_vega" in url for url, _, _ in on_load)
+    assert {encoding for _, _, encoding in on_load} == {"gzip"}
+    total = sum(size for _, size, _ in on_load)
+    assert 0 < total < JS_BUDGET, on_load
+    assert await page.locator("form.datasette-vega").count() == 0
+
+    await page.get_by_role("button", name="Afficher les options de graphique").click()
+    await page.locator("form.datasette-vega select[name=x_column]").wait_for(timeout=15000)
+    await page.wait_for_load_state("networkidle")
+    bundle = [(url, size) for url, size, _ in scripts if "datasette_vega" in url]
+    assert len(bundle) == 1 and bundle[0][1] > JS_BUDGET  # the bundle came now, compressed
+    assert await page.locator("link[rel=stylesheet][href*=datasette_vega]").count() == 1
+    assert "Colonne X" in await page.locator("form.datasette-vega").inner_text()
+    assert await page.locator(".ciso-vega").count() == 0  # our button gave way to datasette-vega's controls
+    assert page.console_errors == []
+
+
+async def test_a_link_to_a_chart_draws_it_at_once(server, page):
+    """datasette-vega keeps a chart in the address (#g.…): such a link loads the bundle without a click."""
+    chart = "#g.mark=bar&g.x_column=id&g.x_type=ordinal&g.y_column=ordre&g.y_type=quantitative"
+    await page.goto(server + "/ciso/activites" + chart)
+    await page.locator("form.datasette-vega input[name=mark][value=bar]:checked").wait_for(timeout=15000)
+    await page.locator(".vega-embed canvas, .vega-embed svg").first.wait_for(timeout=15000)
+    assert await page.locator(".ciso-vega").count() == 0
+    # vega-embed's own stylesheet is refused by the policy (no inline style): the chart draws without it.
+    assert [e for e in page.console_errors if "inline style" not in e] == []

@@ -1,10 +1,12 @@
-"""HTTP caching (plugins/caching.py): what a browser, nginx or a CDN may keep, and the staff site kept out.
+"""HTTP caching and compression (plugins/caching.py): what a browser, nginx or a CDN may keep, how it
+travels, and the staff site kept out.
 
 The deployed proxy is tested for real in test_nginx.py; these tests drive Datasette in the process.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
@@ -16,7 +18,7 @@ import pytest
 import pytest_asyncio
 from ciso.build import build
 from ciso.site import PASSWORD_ENV, ROOT, SETTINGS, datasette_kwargs
-from conftest import DATA
+from conftest import DATA, on_the_wire
 from datasette.app import Datasette
 
 PAGE = f"public, max-age={SETTINGS['default_cache_ttl']}"
@@ -56,8 +58,17 @@ PAGES = [
 HTML_PAGES = [p for p in PAGES if not re.search(r"\.(json|csv|css|db|ico)\b", p)]
 
 
+IDENTITY = {"Accept-Encoding": "identity"}
+GZIP = {"Accept-Encoding": "gzip"}
+
+
 async def etag(ds: Datasette) -> str:
-    return (await ds.client.get("/-/progres")).headers["etag"]
+    """The site's ETag (of uncompressed answers)."""
+    return (await ds.client.get("/-/progres", headers=IDENTITY)).headers["etag"]
+
+
+def gz(tag: str) -> str:
+    return tag[:-1] + '-gz"'
 
 
 def has_vary(response, name: str) -> bool:
@@ -72,12 +83,14 @@ def has_vary(response, name: str) -> bool:
 async def test_every_public_answer_is_cacheable_by_anyone_with_one_etag(ds, path):
     expected = await etag(ds)
     for method in ("GET", "HEAD"):
-        response = await ds.client.request(method, path, cookies={"ds_actor": "x", "suivi": "y"})
-        assert response.status_code == 200, (method, path)
-        assert response.headers["cache-control"] == PAGE, (method, path)
-        assert response.headers["etag"] == expected, (method, path)
-        assert not has_vary(response, "Cookie") and not has_vary(response, "Authorization"), path
-        assert "set-cookie" not in response.headers, path
+        for encoding in (IDENTITY, GZIP):
+            response = await ds.client.request(method, path, cookies={"ds_actor": "x", "suivi": "y"}, headers=encoding)
+            assert response.status_code == 200, (method, path)
+            assert response.headers["cache-control"] == PAGE, (method, path)
+            compressed = response.headers.get("content-encoding") == "gzip"
+            assert response.headers["etag"] == (gz(expected) if compressed else expected), (method, path)
+            assert not has_vary(response, "Cookie") and not has_vary(response, "Authorization"), path
+            assert "set-cookie" not in response.headers, path
     assert WEAK_ETAG.match(expected)
 
 
@@ -89,9 +102,9 @@ async def test_static_files_versioned_for_a_year_others_for_a_day(ds):
         re.search(r'href="(/-/static/app\.css\?[0-9a-f]+)"', html)[1],
     ]
     table = (await ds.client.get("/ciso/activites")).text
-    versioned.append(re.search(r'src="(/-/static-plugins/datasette_vega/main\.[0-9a-f]+\.js)"', table)[1])
+    versioned.append(re.search(r'data-js="(/-/static-plugins/datasette_vega/main\.[0-9a-f]+\.js)"', table)[1])
     for path in versioned:
-        response = await ds.client.get(path)
+        response = await ds.client.get(path, headers=IDENTITY)
         assert (response.status_code, response.headers["cache-control"]) == (200, ONE_YEAR), path
         assert response.headers["etag"] == await etag(ds)
     for path in ("/-/static-plugins/ciso-donnees/ciso.css", "/-/static/app.css"):  # unversioned: a day
@@ -115,13 +128,15 @@ async def test_matching_if_none_match_gets_an_empty_304_before_the_page_is_compu
         ("/ciso/activites.json", PAGE),
         ("/-/static-plugins/ciso-donnees/x.css?v=1", ONE_YEAR),
     ]:
-        for asked in (tag, tag.removeprefix("W/"), f'"autre", {tag}'):  # weak comparison, lists of tags
+        # weak comparison, lists of tags, either encoding: the 304 names the copy the client holds
+        for asked, held in [(tag, tag), (tag.removeprefix("W/"), tag), (f'"autre", {tag}', tag), (gz(tag), gz(tag))]:
             for method in ("GET", "HEAD"):
-                response = await ds.client.request(method, path, headers={"If-None-Match": asked})
+                response = await ds.client.request(method, path, headers={"If-None-Match": asked, **GZIP})
                 assert response.status_code == 304, (method, path, asked)
                 assert response.content == b""
-                assert response.headers["etag"] == tag
+                assert response.headers["etag"] == held
                 assert response.headers["cache-control"] == cache_control
+                assert has_vary(response, "Accept-Encoding")
     assert queries == []
     fresh = await ds.client.get("/-/progres")
     assert queries, "the counter counts"
@@ -131,10 +146,10 @@ async def test_matching_if_none_match_gets_an_empty_304_before_the_page_is_compu
 @pytest.mark.asyncio(loop_scope="session")
 async def test_a_stale_or_star_validator_gets_the_full_page(ds):
     tag = await etag(ds)
-    full = await ds.client.get("/-/progres")
+    full = await ds.client.get("/-/progres", headers=IDENTITY)
     stale = tag.replace(tag[3:7], "0000" if tag[3:7] != "0000" else "1111")
-    for asked in (stale, '"quelque-chose"', "*"):
-        response = await ds.client.get("/-/progres", headers={"If-None-Match": asked})
+    for asked in (stale, gz(stale), '"quelque-chose"', "*"):
+        response = await ds.client.get("/-/progres", headers={"If-None-Match": asked, **IDENTITY})
         assert response.status_code == 200, asked
         assert response.content == full.content and response.headers["etag"] == tag
 
@@ -170,6 +185,45 @@ async def test_html_pages_hold_no_per_request_value(ds, path):
     assert "Requêtes :" not in first.text and " ms<" not in first.text
 
 
+# --- compression ------------------------------------------------------------------------------
+
+TEXT_ANSWERS = {
+    "/ciso/activites": "text/html",
+    "/-/progres": "text/html",
+    "/ciso/activites.json?_shape=array": "application/json",
+    "/ciso/activites.csv": "text/plain",  # Datasette's CSV without _dl (text/csv with it)
+    "/ciso/activites.csv?_stream=on&_dl=1": "text/csv",
+    "/-/static-plugins/ciso-donnees/ciso.css": "text/css",
+}
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("path", TEXT_ANSWERS)
+async def test_text_answers_are_gzipped_for_clients_that_accept_it_and_only_for_them(ds, path):
+    plain = await ds.client.get(path, headers=IDENTITY)
+    assert plain.status_code == 200 and plain.headers["content-type"].startswith(TEXT_ANSWERS[path])
+    assert "content-encoding" not in plain.headers and has_vary(plain, "Accept-Encoding")
+    response, raw = await on_the_wire(ds, path, GZIP)
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip" and has_vary(response, "Accept-Encoding")
+    assert raw[:2] == b"\x1f\x8b", path  # gzip's magic number
+    assert len(raw) < len(plain.content) / 2, path
+    body = gzip.decompress(raw)
+    if path.startswith("/ciso/activites.json"):  # the same rows (Datasette's JSON varies by its timing only)
+        assert json.loads(body) == plain.json()
+    else:
+        assert body == plain.content, path
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_images_and_the_database_file_travel_as_they_are(ds):
+    for path in ("/favicon.ico", "/ciso.db", "/telechargements/csv/activites.csv"):
+        response = await ds.client.get(path, headers=GZIP)
+        assert response.status_code == 200, path
+        expected = "gzip" if path.endswith(".csv") else None
+        assert response.headers.get("content-encoding") == expected, path
+
+
 # --- the validator follows the database and the code --------------------------------------------
 
 
@@ -201,7 +255,9 @@ async def test_etag_changes_with_the_database_and_is_the_same_on_every_replica(d
     assert changed != real
     assert changed.split("-")[1] == real.split("-")[1]  # same code, other data
     # a 304 only for the database the visitor saw
-    response = await (await site(databases["changed"])).client.get("/-/progres", headers={"If-None-Match": real})
+    response = await (await site(databases["changed"])).client.get(
+        "/-/progres", headers={"If-None-Match": real, **IDENTITY}
+    )
     assert response.status_code == 200 and response.headers["etag"] == changed
 
 

@@ -11,7 +11,7 @@ import re
 import sqlite3
 
 import pytest
-from ciso.fr import nombre_fr
+from ciso.fr import nombre_fr, octets_fr
 from ciso.site import SETTINGS
 
 # Phrases from Datasette's English templates; none may remain in the HTML once scripts and
@@ -106,6 +106,14 @@ async def get(ds, path: str, status: int = 200) -> str:
 
 def test_lignes_helper_is_french():
     assert [lignes(n) for n in (0, 1, 2, 1234)] == ["0 ligne", "1 ligne", "2 lignes", "1\u202f234 lignes"]
+
+
+def test_file_sizes_in_french_units():
+    """One formatter (ciso.fr.octets_fr) for every size shown: Datasette's steps of 1024, French units."""
+    sizes = [None, 0, 1, 2, 1023, 1024, 413_696, 1_048_576, 5 * 1024**3 // 2, 3 * 1024**4]
+    assert [octets_fr(n) for n in sizes] == [
+        "", "0 octet", "1 octet", "2 octets", "1\u202f023 octets", "1,0 Ko", "404,0 Ko", "1,0 Mo", "2,5 Go", "3,0 To",
+    ]  # fmt: skip
 
 
 @pytest.mark.asyncio

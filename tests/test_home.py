@@ -72,4 +72,5 @@ async def test_new_pages_have_no_inline_style_or_script(ds, path):
     """Ready for a strict Content-Security-Policy."""
     page = (await ds.client.get(path)).text
     content = page[page.index('<section class="content">') : page.index("</section>\n</div>")]
+    assert "<h1" in content and "<a href=" in content  # the page itself, not an empty shell
     assert "style=" not in content and "<script" not in content

@@ -105,7 +105,12 @@ async def test_junk_queries_get_a_french_message(ds, q, message):
 async def test_operators_are_plain_text(ds, q):
     response = await ds.client.get("/-/recherche?" + urlencode({"q": q}))
     assert response.status_code == 200
-    assert "message-warning" not in response.text
+    assert 'class="ciso-resume"' in response.text and "message-warning" not in response.text  # run, not refused
+    found = (await ds.client.get("/-/recherche.json?" + urlencode({"q": q}))).json()
+    assert found["ok"] is True and found["q"] == q
+    if re.sub(r"\W", "", q) == "securite":  # the operator is a character like any other: the word alone
+        plain = (await ds.client.get("/-/recherche.json?q=securite")).json()
+        assert found["total"] == plain["total"] > 0
 
 
 @pytest.mark.asyncio

@@ -10,11 +10,13 @@ import sqlite3
 import time
 import zipfile
 from io import BytesIO
+from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
 from ciso.build import build
-from ciso.site import PASSWORD_ENV, datasette_kwargs
+from ciso.site import PASSWORD_ENV, datasette_kwargs, merge
+from ciso.web import tables_have_rules
 from conftest import DATA, FIXTURES
 from datasette.app import Datasette
 
@@ -191,8 +193,10 @@ async def test_heavy_javascript_only_where_used(public):
 async def test_no_open_redirect(public, path):
     response = await public.client.get(path)
     location = response.headers.get("location", "")
+    assert response.status_code in (301, 302, 404), path
+    assert (response.status_code == 404) == (location == ""), path  # every redirect says where
     assert not location.startswith(("//", "/\\")), location
-    assert "example.com" not in location.split("/")[2:3] if location.startswith("http") else True
+    assert urlsplit(location).netloc in ("", "localhost"), location  # never another site
 
 
 @pytest.mark.asyncio(loop_scope="session")
@@ -207,13 +211,23 @@ async def test_no_open_redirect(public, path):
 async def test_introspection_pages_are_404_for_visitors(public, path):
     response = await public.client.get(path)
     assert response.status_code == 404
-    assert "Datasette" not in response.text.split("<footer")[0] or path.endswith(".json")
+    if path.endswith(".json"):  # our French JSON error, not Datasette's data
+        assert response.json() == {
+            "ok": False,
+            "error": "La page demandée n'existe pas.",
+            "status": 404,
+            "title": "Page introuvable",
+        }
+    else:
+        assert "<h1>Page introuvable</h1>" in response.text
+        assert "Datasette" not in response.text.split("<footer")[0]
 
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_public_site_has_no_login_link(public):
     html = (await public.client.get("/ciso")).text
-    assert "/-/login" not in html and "Log in" not in html
+    assert '<li><a href="/-/progres">Avancement du plan</a></li>' in html  # the menu is there, without it
+    assert "/-/login" not in html and "Log in" not in html and "Se connecter" not in html
 
 
 # --- read-only SQL ---------------------------------------------------------------------------
@@ -339,53 +353,58 @@ async def test_random_ids_on_custom_routes_are_404_never_500(public, value):
     ):
         response = await public.client.get(path, follow_redirects=True)  # Datasette may tilde-encode first
         assert response.status_code == 404, (path, response.status_code)
-        assert "Erreur interne" not in response.text
+        assert "introuvable" in response.text and "Erreur interne" not in response.text, path
 
 
 # --- the private staff site ------------------------------------------------------------------
 
 
-def public_paths():
-    return [
-        "/",
-        "/ciso",
-        "/ciso/suivi",
-        "/ciso/suivi.json",
-        "/ciso/suivi.csv?_stream=on",
-        "/ciso/statut_activites.json?_shape=array&_size=max",
-        "/ciso/notes_internes",
-        "/ciso/notes_internes.json",
-        "/ciso.json?sql=select+*+from+suivi",
-        "/ciso.json?sql=select+name+from+sqlite_master",
-        "/ciso/activites?_search=SECRET",
-        "/ciso/suivi?_search=SECRET",
-        "/-/recherche?q=SECRET",
-        "/-/recherche.json?q=note+de+travail",
-        "/-/recherche.json?q=partenaire+expos%C3%A9",
-        "/-/dictionnaire",
-        "/-/dictionnaire.csv",
-        "/_memory",
-        "/_memory.json?sql=select+1",
-        "/interne",
-        "/-/databases.json",
-        "/-/progres",
-        "/-/progres.json",
-        "/-/progres/2020-2021/2",
-        "/-/progres/2020-2021/2.json",
-        "/-/transparence",
-        "/-/telechargements",
-        "/telechargements/csv/suivi.csv",
-        "/telechargements/excel/suivi.csv",
-        "/telechargements/datapackage.json",
-    ]
+# Each public address, what it answers, and what public text it must show: the secrets' absence only
+# means something on a page that holds the rows they would be in (a 404 or a 500 would hold none).
+PUBLIC_PATHS = {
+    "/": (200, "Plan d'action"),
+    "/ciso": (200, "suivi"),
+    "/ciso/suivi": (200, ">1.4.3<"),  # the public log line (PUBLIC_LOG_LINE), where the staff log's would be
+    "/ciso/suivi.json": (200, '"1.4.3"'),
+    "/ciso/suivi.csv?_stream=on": (200, ",1.4.3,"),
+    "/ciso/statut_activites.json?_shape=array&_size=max": (200, '"numero": "2.1.2"'),  # cancelled on the staff site
+    "/ciso/notes_internes": (404, None),
+    "/ciso/notes_internes.json": (404, None),
+    "/ciso.json?sql=select+*+from+suivi": (200, '"1.4.3"'),
+    "/ciso.json?sql=select+name+from+sqlite_master": (200, '"suivi"'),
+    "/ciso/activites?_search=SECRET": (200, '<p class="zero-results">Aucune ligne</p>'),
+    "/ciso/suivi?_search=SECRET": (200, ">1.4.3<"),  # no full-text index: the whole table
+    "/-/recherche?q=SECRET": (200, "Aucun résultat pour « SECRET »"),
+    "/-/recherche.json?q=note+de+travail": (200, '"total": 0'),
+    "/-/recherche.json?q=partenaire+expos%C3%A9": (200, '"total": 0'),
+    "/-/dictionnaire": (200, "suivi"),
+    "/-/dictionnaire.csv": (200, "suivi"),
+    "/_memory": (404, None),
+    "/_memory.json?sql=select+1": (404, None),
+    "/interne": (404, None),
+    "/-/databases.json": (404, None),
+    "/-/progres": (200, "Avancement"),
+    "/-/progres.json": (200, '"plan_id": "2020-2021"'),
+    "/-/progres/2020-2021/2": (200, 'id="activite-2.1.2"'),
+    "/-/progres/2020-2021/2.json": (200, '"2.1.2"'),
+    "/-/transparence": (200, "Transparence"),
+    "/-/telechargements": (200, "suivi.csv"),
+    "/telechargements/csv/suivi.csv": (200, ",1.4.3,"),
+    "/telechargements/excel/suivi.csv": (200, ";1.4.3;"),
+    "/telechargements/datapackage.json": (200, '"suivi"'),
+}
 
 
 @pytest.mark.asyncio(loop_scope="session")
-@pytest.mark.parametrize("path", public_paths())
+@pytest.mark.parametrize("path", PUBLIC_PATHS)
 async def test_private_data_is_unreachable_from_the_public_site(public, path):
-    body = (await public.client.get(path)).content
+    status, shown = PUBLIC_PATHS[path]
+    response = await public.client.get(path)
+    assert response.status_code == status, path
+    if shown:
+        assert shown in response.text, path
     for secret in SECRETS:
-        assert secret.encode() not in body, path
+        assert secret.encode() not in response.content, path
 
 
 @pytest.mark.asyncio(loop_scope="session")
@@ -399,6 +418,23 @@ async def test_public_downloads_and_files_hold_no_private_data(public, sites):
         assert secret.encode() not in sites["public"].read_bytes()
     assert [db.path for db in public.databases.values() if db.path] == [str(sites["public"])]
     assert "notes_internes" not in await public.get_database("ciso").table_names()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_table_rule_in_the_metadata_is_still_datasette_s_to_enforce(public, sites):
+    """plugins/permissions.py skips Datasette's search of table rules only when the metadata has none."""
+    assert tables_have_rules(public) is False
+    assert (await public.client.get("/ciso/suivi")).status_code == 200
+    kwargs = datasette_kwargs(export_dir=sites["public"].parent / "export")
+    rule = {"databases": {"ciso": {"tables": {"suivi": {"allow": {"id": "equipe"}}}}}}
+    ruled = Datasette(immutables=[str(sites["public"])], **{**kwargs, "metadata": merge(kwargs["metadata"], rule)})
+    await ruled.invoke_startup()
+    assert tables_have_rules(ruled) is True
+    assert (await ruled.client.get("/ciso/suivi")).status_code == 403
+    assert (await ruled.client.get("/ciso/suivi.json")).status_code == 403
+    assert (await ruled.client.get("/ciso/activites")).status_code == 200
+    listing = (await ruled.client.get("/ciso")).text
+    assert 'href="/ciso/activites"' in listing and 'href="/ciso/suivi"' not in listing
 
 
 @pytest.mark.asyncio(loop_scope="session")

@@ -1,4 +1,4 @@
-"""French formatting for pages: dates, numbers, percentages."""
+"""French formatting for pages: dates, numbers, percentages, file sizes."""
 
 from __future__ import annotations
 
@@ -37,3 +37,21 @@ def pourcent_fr(value, decimals: int = 0) -> str:
     if value is None:
         return ""
     return f"{nombre_fr(value * 100, decimals)}\u00a0%"
+
+
+BYTE_UNITS = ("Ko", "Mo", "Go", "To")
+
+
+def octets_fr(value) -> str:
+    """A file size: ``512`` → ``512 octets``, ``413696`` → ``404,0 Ko`` (steps of 1024, as Datasette's
+    ``format_bytes``, in French units and decimals). Empty for None."""
+    if value is None:
+        return ""
+    if value < 1024:
+        return f"{nombre_fr(value)} octet{'s' if value >= 2 else ''}"
+    size = value / 1024
+    steps = 0
+    while size >= 1024 and steps < len(BYTE_UNITS) - 1:
+        size /= 1024
+        steps += 1
+    return f"{nombre_fr(size, 1)} {BYTE_UNITS[steps]}"

@@ -40,3 +40,12 @@ def split(rows: list[dict], columns: tuple[str, ...]) -> None:
                 original = row[column]
                 row[f"{column}_markup"] = original
                 row[column] = plain(original) if isinstance(original, str) else original
+
+
+MARK, END_MARK = "<mark>", "</mark>"  # what full-text search snippets put around the words found
+
+
+def highlight(snippet: str | None) -> Markup:
+    """A search snippet as HTML: everything escaped, except the <mark> tags around the words found."""
+    escaped = str(escape(snippet or ""))
+    return Markup(escaped.replace(str(escape(MARK)), MARK).replace(str(escape(END_MARK)), END_MARK))

@@ -1,4 +1,10 @@
-"""Helpers shared by the Datasette plugins in plugins/ (one place for site mode and static URLs)."""
+"""Helpers shared by the Datasette plugins in plugins/ (one place for site mode and static URLs).
+
+The Datasette APIs that change in 1.0 — ``datasette.metadata()``, ``plugin_config()``,
+``permission_allowed()``, ``get_canned_queries()`` — are called here and nowhere else
+(tests/test_templates.py checks it), so the move to 1.0 touches this file; so are the permission
+decisions of our plugins (``is_staff_site``, ``check_visible``, ``tables_have_rules``).
+"""
 
 from __future__ import annotations
 
@@ -9,18 +15,69 @@ from pathlib import Path
 PLUGIN = "ciso"
 
 
+def plugin_settings(datasette) -> dict:
+    """The ``ciso`` plugin's settings in the metadata (``plugins: ciso: …``)."""
+    return datasette.plugin_config(PLUGIN) or {}
+
+
+def metadata(datasette, key: str | None = None, database: str | None = None):
+    """The site's metadata (metadata.yml), or one key of it, at the top or for a database."""
+    return datasette.metadata(key, database=database)
+
+
+def tables_metadata(datasette, database: str = "ciso") -> dict:
+    """``databases: <database>: tables:`` of the metadata: titles, descriptions, columns of each table."""
+    return datasette.metadata("tables", database=database) or {}
+
+
+async def canned_queries(datasette, database: str) -> dict:
+    """The database's canned queries, as an anonymous visitor sees them: {name: query}."""
+    return await datasette.get_canned_queries(database, None)
+
+
+async def canned_query(datasette, database: str, name: str) -> dict | None:
+    """One canned query, as an anonymous visitor sees it (None if there is no such query)."""
+    return await datasette.get_canned_query(database, name, None)
+
+
+def tables_have_rules(datasette) -> bool:
+    """True if the metadata gives a table an ``allow`` block (then Datasette's own rules decide who sees
+    each table: plugins/permissions.py), or if a plugin provides metadata, which may. Read once per
+    Datasette instance: the metadata does not change while it runs."""
+    if not hasattr(datasette, "_ciso_table_rules"):
+        from datasette.plugins import pm
+
+        found = metadata(datasette)
+        scopes = [found, *((found.get("databases") or {}).values())]
+        tables = [t for scope in scopes if isinstance(scope, dict) for t in (scope.get("tables") or {}).values()]
+        dynamic = bool(pm.hook.get_metadata.get_hookimpls())
+        datasette._ciso_table_rules = dynamic or any(isinstance(t, dict) and "allow" in t for t in tables)
+    return datasette._ciso_table_rules
+
+
+def datasette_permission(datasette, actor, action, resource):
+    """Datasette's own rules (``datasette.default_permissions``, which plugins/permissions.py stands in
+    for), except that ``view-table`` gets no opinion at once when no table has rules of its own."""
+    import datasette.default_permissions as rules
+
+    if action == "view-table" and not tables_have_rules(datasette):
+        return None
+    return rules.permission_allowed(datasette=datasette, actor=actor, action=action, resource=resource)
+
+
 def is_staff_site(datasette) -> bool:
     """True on the private staff process (``ciso serve --interne``), whose metadata says so.
 
     The only permission decision our plugins make; moving to Datasette 1.0 touches this function.
     """
-    return bool((datasette.plugin_config(PLUGIN) or {}).get("interne"))
+    return bool(plugin_settings(datasette).get("interne"))
 
 
 SITE_PACKAGE = "ciso_site"  # plugins/, installed under this name (pyproject.toml)
 DISTRIBUTION = "ciso-donnees"  # Datasette serves the package's static/ at /-/static-plugins/<its name>/
 
 
+@lru_cache(maxsize=1)
 def static_dir() -> Path:
     """The site's static files: ``static/`` at the top of the repository, shipped in ``ciso_site``."""
     from importlib.resources import files
@@ -30,9 +87,11 @@ def static_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def _distribution_name() -> str:
-    from importlib.metadata import metadata
+    import importlib.metadata
 
-    return metadata(DISTRIBUTION)["Name"]  # the name Datasette puts in the URL, as the metadata spell it
+    return importlib.metadata.metadata(DISTRIBUTION)[
+        "Name"
+    ]  # the name Datasette puts in the URL, as the metadata spell it
 
 
 @lru_cache(maxsize=256)
@@ -57,7 +116,7 @@ def downloads_dir(datasette) -> Path | None:
     None when there is no such folder (a database built without downloads, the staff site)."""
     if DATABASE not in datasette.databases or not datasette.get_database(DATABASE).path:
         return None
-    configured = (datasette.plugin_config(PLUGIN) or {}).get(DOWNLOADS_SETTING) or "export"
+    configured = plugin_settings(datasette).get(DOWNLOADS_SETTING) or "export"
     folder = Path(datasette.get_database(DATABASE).path).parent / configured
     return folder if folder.is_dir() else None
 
