@@ -169,6 +169,16 @@ def _arrays() -> tuple[Column, ...]:
     return tuple(Column(name, items=name, computed=True) for name in ARRAYS_OF_ACTIVITIES)
 
 
+def codes(name: str, *columns: Column) -> Table:
+    """A list of codes, read from ``data/reference/{name}.yml``: an id, a French label, and more."""
+    return Table(
+        name,
+        (C("id", required=True, pattern=ID), C("libelle", required=True), *columns),
+        source=Source(f"{name}.yml", cited=False),
+        codelist=True,
+    )
+
+
 _DECLARED: tuple[Table, ...] = (
     Table(
         "plans",
@@ -203,26 +213,15 @@ _DECLARED: tuple[Table, ...] = (
         pk="plan_id",
         source=Source("periodes.yml", citation_required=True),
     ),
-    Table(
-        "types_organisation",
-        (C("id", required=True, pattern=ID), C("libelle", required=True), C("description")),
-        source=Source("types_organisation.yml", cited=False),
-        codelist=True,
-    ),
-    Table(
+    codes("types_organisation", C("description")),
+    codes(
         "statuts",
-        (
-            C("id", required=True, pattern=ID),
-            C("libelle", required=True),
-            C("libelle_pluriel", required=True),
-            C("ordre", INT, required=True),
-            C("couleur", required=True, pattern=r"^#[0-9a-fA-F]{6}$"),
-            C("code_iati", INT),
-            C("calcule", INT),
-            C("description", required=True),
-        ),
-        source=Source("statuts.yml", cited=False),
-        codelist=True,
+        C("libelle_pluriel", required=True),
+        C("ordre", INT, required=True),
+        C("couleur", required=True, pattern=r"^#[0-9a-fA-F]{6}$"),
+        C("code_iati", INT),
+        C("calcule", INT),
+        C("description", required=True),
     ),
     Table(
         "pays",
@@ -350,23 +349,8 @@ _DECLARED: tuple[Table, ...] = (
         fts=("section", "texte"),
         indexes=(("plan_id", "ligne_debut"), ("ordre",)),
     ),
-    Table(
-        "statuts_financement",
-        (
-            C("id", required=True, pattern=ID),
-            C("libelle", required=True),
-            C("ordre", INT, required=True),
-            C("description"),
-        ),
-        source=Source("statuts_financement.yml", cited=False),
-        codelist=True,
-    ),
-    Table(
-        "roles_partenariat",
-        (C("id", required=True, pattern=ID), C("libelle", required=True), C("description")),
-        source=Source("roles_partenariat.yml", cited=False),
-        codelist=True,
-    ),
+    codes("statuts_financement", C("ordre", INT, required=True), C("description")),
+    codes("roles_partenariat", C("description")),
     Table(
         "financements",
         (

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 
 from .model import DAY, ID, INT, Column, Table
 from .problems import Problem
-from .yamlsource import Entry
+from .yamlsource import Entry, load_entries
 
 TEXT_LIST = {"type": "array", "items": {"type": "string"}}
 
@@ -156,3 +156,10 @@ def check_entry(entry: Entry, schema: dict) -> list[Problem]:
 
 def check_entries(entries: list[Entry], schema: dict) -> list[Problem]:
     return [p for entry in entries for p in check_entry(entry, schema)]
+
+
+def read_checked(path, schema: dict) -> tuple[list[Entry], list[Problem]]:
+    """The entries of a YAML file (a list) whose shape is sound, and the problems of all of them."""
+    entries, problems = load_entries(path.read_bytes().decode("utf-8-sig"), str(path))
+    problems.extend(check_entries(entries, schema))
+    return [e for e in entries if not e.invalid], problems

@@ -25,10 +25,9 @@ from urllib.parse import urlsplit
 
 from .plan import Plan
 from .problems import Problem
-from .shapes import NOTE_SCHEMA, PLAN_STATUS_SCHEMA, check_entries
+from .shapes import NOTE_SCHEMA, PLAN_STATUS_SCHEMA, read_checked
 from .spreadsheet import is_formula_like
 from .staging import fsync_dir
-from .yamlsource import load_entries
 
 PLAN_STATUS_FILE = Path("suivi") / "statuts-du-plan.yml"
 LOG_FILE = Path("suivi") / "mises-a-jour.csv"
@@ -289,12 +288,9 @@ def read_plan_statuses(
     shown = str(path)
     if not path.exists():
         return [], []
-    entries, problems = load_entries(path.read_bytes().decode("utf-8-sig"), shown)
-    problems.extend(check_entries(entries, PLAN_STATUS_SCHEMA))
+    entries, problems = read_checked(path, PLAN_STATUS_SCHEMA)  # those of the wrong shape are reported
     rows = []
     for entry in entries:
-        if entry.invalid:
-            continue  # its shape is reported
         before = len(problems)
         period, element = str(entry["plan"]), str(entry["element"])
         item = items.get((period, element))
@@ -453,12 +449,9 @@ def read_private_notes(
     shown = str(path)
     if not path.exists():
         return [], []
-    entries, problems = load_entries(path.read_bytes().decode("utf-8-sig"), shown)
-    problems.extend(check_entries(entries, NOTE_SCHEMA))
+    entries, problems = read_checked(path, NOTE_SCHEMA)  # those of the wrong shape are reported
     rows, seen = [], set()
     for entry in entries:
-        if entry.invalid:
-            continue  # its shape is reported
         before = len(problems)
         note_id = entry["id"]
         if note_id in seen:
