@@ -18,7 +18,7 @@ Keys and labels are read once per Datasette instance (the database is immutable)
 import json
 import re
 
-from ciso.model import ARRAY_KEYS, ARRAYS, BY_NAME, KEYS, LINE_NAMES, LINES
+from ciso.model import ARRAY_KEYS, ARRAYS, BY_NAME, KEYS, LINE_NAMES, LINES, TABLES
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
@@ -26,7 +26,7 @@ DATABASE = "ciso"
 # Facets on 0/1 columns.
 FLAG_LABELS = {"sans_suivi": {"0": "suivi publié", "1": "aucun suivi publié"}}
 # Query results (canned or not): the row a search result names.
-SEARCHED_TABLES = {"objectifs", "actions", "activites", "passages", "organisations", "pays", "instruments", "themes"}
+SEARCHED_TABLES = {t.name for t in TABLES if t.fts}  # the tables the canned query « recherche » searches
 SOURCE_LINK = re.compile(r"^/-/source/(?P<plan>[^/#]+)#L(?P<ligne>\d+)$")
 
 

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from urllib.parse import urlencode
 
+from ciso.export import EXCLUDED
 from ciso.iati import ENV_IDENTIFIER, ENV_SITE, PLACEHOLDER_IDENTIFIER, PLACEHOLDER_SITE, codelist
 from ciso.iati import FILE_NAME as IATI_FILE
 from ciso.model import TABLES
@@ -23,7 +24,6 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 DATABASE = "ciso"
-EXCLUDED_DOWNLOADS = {"construction"}
 MAP_SPEC = "charts/carte-pays.vl.json"
 FIGURES_SQL = "select cle, libelle, valeur, table_source, filtres from transparence_chiffres order by ordre"
 LISTS_SQL = (  # the build's date and version too (table construction), which the rollups leave out
@@ -174,7 +174,7 @@ async def downloads_page(datasette, request):
     base = datasette.urls.path(f"/{DOWNLOADS}")
     tables = []
     for table in TABLES:
-        if table.name in EXCLUDED_DOWNLOADS:
+        if table.name in EXCLUDED:
             continue
         info = meta.get(table.name, {})
         tables.append(

@@ -43,7 +43,7 @@ PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 RESOURCE_PROFILE = "https://datapackage.org/profiles/2.0/dataresource.json"
 TABLE_SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
 
-EXCLUDED = {"construction"}
+EXCLUDED = {"construction"}  # the build's own record, not data: no download (nor on /-/telechargements)
 
 
 class ExportError(Exception):
