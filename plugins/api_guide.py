@@ -126,7 +126,7 @@ async def guide_data(datasette, request) -> dict:
         "sql": db_url + ".json?" + urlencode({"sql": sql_by_country, "_shape": "array"}),
         "sql_param": db_url + ".json?" + urlencode({"sql": sql_with_param, "action": v["action"], "_shape": "array"}),
         "database": datasette.urls.path(f"/{DATABASE}.db"),
-        "dictionary": datasette.urls.path("/-/dictionnaire.csv"),
+        "dictionary": t(DATABASE, "dictionnaire", format="csv") + "?_stream=on",
         "progress": datasette.urls.path("/-/progres.json"),
         # Reusing elsewhere: feeds, catalogue, sitemap (plugins/feeds.py, plugins/findability.py).
         "feed": datasette.urls.path("/-/suivi.atom"),

@@ -1,76 +1,71 @@
-"""Links between related rows: foreign keys and JSON id arrays show labels and link to their rows.
+"""Links between related rows, where Datasette does not make them itself.
 
-Datasette 0.65 labels foreign keys on table pages only; this makes row pages,
-table pages, query results and array columns (``pays``, ``organisations``…)
-behave the same, and gives facets (templates/_facet_results.html) names
-instead of bare ids, on tables and views alike.
-Labels are read once per Datasette instance (the database is immutable).
+The database declares every foreign key, on the base tables and on the rollups alike
+(``ciso/model.py``, ``ciso/rollups.py``), and metadata.yml names each table's label column:
+Datasette then links and labels key columns on table pages and names the values of their
+facets by itself; the labels below come from the same place (``label_column_for_table``). This plugin adds only what Datasette 0.65 does not do:
+
+* row pages: the same labelled links for key columns (Datasette labels them on table pages only);
+* JSON arrays of ids (``pays``, ``organisations``…): every id a link to its row, with its label,
+  and their facets (templates/_facet_results.html, ``ciso_facettes``) named, not numbered;
+* query results: a column named like a key of the model (``action_id``) links to its row, a
+  search result to the row it names, and ``lien_source`` to the plan's line;
+* lines of the plan (``ligne``…, from the model) link to that line of the published text.
+
+Keys and labels are read once per Datasette instance (the database is immutable).
 """
 
 import json
 import re
 
+from ciso.model import ARRAY_KEYS, ARRAYS, BY_NAME, KEYS, LINE_NAMES, LINES, TABLES
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
 DATABASE = "ciso"
-
-# table -> SQL expression giving a row's label
-LABELS = {
-    "plans": "'Plan ' || id",
-    "objectifs": "'Objectif ' || numero || ' (' || plan_id || ') : ' || titre",
-    "actions": "numero || ' ' || titre",
-    "activites": "'Activité ' || numero || ' (' || plan_id || ')'",
-    "pays": "nom",
-    "organisations": "nom || coalesce(' (' || sigle || ')', '')",
-    "instruments": "id || ' — ' || titre_court",
-    "themes": "nom",
-    "types_organisation": "libelle",
-    "statuts": "libelle",
-}
-# column -> table it refers to
-FOREIGN = {
-    "plan_id": "plans",
-    "objectif_id": "objectifs",
-    "action_id": "actions",
-    "activite_id": "activites",
-    "pays_id": "pays",
-    "organisation_id": "organisations",
-    "instrument_id": "instruments",
-    "theme_id": "themes",
-}
-# (table, column) pairs whose meaning depends on the table
-FOREIGN_IN = {("organisations", "type"): "types_organisation"}
-ARRAYS = {"organisations", "pays", "instruments", "themes"}
-ARRAY_TABLES = {"activites", "actions", "statut_activites", "statut_actions"}
-# Facets only: columns whose values are codes of a table that is not linked on every page.
-FACET_ONLY = {"statut": "statuts", "statut_declare": "statuts", "depend_de_statut": "statuts"}
 # Facets on 0/1 columns.
 FLAG_LABELS = {"sans_suivi": {"0": "suivi publié", "1": "aucun suivi publié"}}
-# Columns that give a line of the plan named by the row's plan_id: they link to /-/source/{plan}#L{line}.
-PLAN_LINES = {"ligne", "ligne_debut", "ligne_fin", "ligne_annonce"}
-PLAN_LINE_TABLES = {
-    "objectifs", "actions", "activites", "passages", "organisations", "pays", "instruments", "themes",
-    "statut_activites", "statut_actions", "statut_elements",
-}  # fmt: skip
-# Query results (canned or not): a link to the plan's line, and the row a search result names.
-SEARCHED_TABLES = {"objectifs", "actions", "activites", "passages", "organisations", "pays", "instruments", "themes"}
+# Query results (canned or not): the row a search result names.
+SEARCHED_TABLES = {t.name for t in TABLES if t.fts}  # the tables the canned query « recherche » searches
 SOURCE_LINK = re.compile(r"^/-/source/(?P<plan>[^/#]+)#L(?P<ligne>\d+)$")
 
 
 async def labels(datasette) -> dict[str, dict[str, str]]:
+    """{table: {id: label}} for every table of the model that has a label column (as Datasette finds it)."""
     cached = getattr(datasette, "_ciso_labels", None)
     if cached is not None:
         return cached
     db = datasette.get_database(DATABASE)
     existing = set(await db.table_names())
     result = {}
-    for table, expression in LABELS.items():
-        if table in existing:
-            rows = await db.execute(f"select id, {expression} as label from [{table}]")
+    for table in BY_NAME:
+        key = BY_NAME[table].pk
+        column = await db.label_column_for_table(table) if table in existing and isinstance(key, str) else None
+        if column:
+            rows = await db.execute(f"select [{key}] as id, [{column}] as label from [{table}]")  # noqa: S608
             result[table] = {r["id"]: r["label"] for r in rows}
     datasette._ciso_labels = result
     return result
+
+
+async def keys_of(datasette, table: str) -> dict[str, str]:
+    """{column: table it points to}: the foreign keys the database declares on ``table``."""
+    cache = datasette.__dict__.setdefault("_ciso_keys", {})
+    if table not in cache:
+        foreign = await datasette.get_database(DATABASE).foreign_keys_for_table(table)
+        cache[table] = {fk["column"]: fk["other_table"] for fk in foreign}
+    return cache[table]
+
+
+def array_target(table: str, column: str) -> str | None:
+    """The table whose ids a JSON array column holds: declared (model), or a rollup's copy of one."""
+    if table in BY_NAME:
+        return ARRAYS.get((table, column))
+    return ARRAY_KEYS.get(column)
+
+
+def is_plan_line(table: str, column: str) -> bool:
+    return column in LINES.get(table, ()) if table in BY_NAME else column in LINE_NAMES
 
 
 def link(datasette, table: str, value: str, label: str | None) -> str:
@@ -80,27 +75,12 @@ def link(datasette, table: str, value: str, label: str | None) -> str:
     return f'<a href="{escape(href)}">{escape(label)}</a>&nbsp;<em>{escape(value)}</em>'
 
 
-def facet_target(table: str, column: str) -> str | None:
-    """The table whose labels name a facet's values, for a column of a table or view."""
-    if (table, column) in FOREIGN_IN:
-        return FOREIGN_IN[(table, column)]
-    if column in ARRAYS and table in ARRAY_TABLES:
-        return column
-    return FOREIGN.get(column) or FACET_ONLY.get(column)
-
-
 async def facet_labels(datasette, table: str) -> dict[str, dict[str, str]]:
-    """{column: {value: label}} for every column of a table page that a facet may name."""
+    """{column: {value: label}} for the facets Datasette cannot name: arrays of ids and 0/1 flags."""
     known = await labels(datasette)
-    candidates = {*FOREIGN, *ARRAYS, *FACET_ONLY, *FLAG_LABELS, *(c for t, c in FOREIGN_IN if t == table)}
-    result = {}
-    for column in candidates:
-        target = facet_target(table, column)
-        if target in known:
-            result[column] = known[target]
-        elif column in FLAG_LABELS:
-            result[column] = FLAG_LABELS[column]
-    return result
+    columns = [c for (t, c) in ARRAYS if t == table] if table in BY_NAME else list(ARRAY_KEYS)
+    result = {c: known[array_target(table, c)] for c in columns if array_target(table, c) in known}
+    return {**result, **FLAG_LABELS}
 
 
 def render_plan_line(datasette, row, value):
@@ -129,39 +109,44 @@ def render_query_cell(datasette, row, column: str, value):
     return None
 
 
-async def render_link(datasette, table: str, column: str, value):
+async def render_link(datasette, target: str, value) -> Markup | None:
     known = await labels(datasette)
-    if isinstance(value, dict) and "value" in value:  # a foreign key Datasette already expanded
-        value = value["value"]
-    target = FOREIGN_IN.get((table, column)) or FOREIGN.get(column)
-    if target and isinstance(value, str) and target in known:
+    if isinstance(value, str) and target in known:
         return Markup(link(datasette, target, value, known[target].get(value)))
-    if column in ARRAYS and table in ARRAY_TABLES and isinstance(value, str) and value.startswith("["):
-        ids = json.loads(value)
-        if not ids:
-            return Markup('<span class="ciso-vide">—</span>')
-        names = known.get(column, {})
-        return Markup(", ".join(link(datasette, column, i, names.get(i)) for i in ids))
     return None
+
+
+async def render_array(datasette, target: str, value: str) -> Markup | None:
+    ids = json.loads(value)
+    if not ids:
+        return Markup('<span class="ciso-vide">—</span>')
+    names = (await labels(datasette)).get(target, {})
+    return Markup(", ".join(link(datasette, target, i, names.get(i)) for i in ids))
 
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    if database != DATABASE:
+    if database != DATABASE or isinstance(value, dict):  # a dict: a key Datasette already linked
         return None
     if table is None:
         query_cell = render_query_cell(datasette, row, column, value)
-        if query_cell is not None or column not in FOREIGN:
+        if query_cell is not None or column not in KEYS:
             return query_cell
-    elif column in PLAN_LINES and table in PLAN_LINE_TABLES:
+        return lambda: render_link(datasette, KEYS[column], value)
+    if is_plan_line(table, column):
         return render_plan_line(datasette, row, value)
-    elif column not in FOREIGN and column not in ARRAYS and (table, column) not in FOREIGN_IN:
+    target = array_target(table, column)
+    if target and isinstance(value, str) and value.startswith("["):
+        return lambda: render_array(datasette, target, value)
+    known = datasette.__dict__.get("_ciso_keys", {}).get(table)
+    if known is not None and column not in known:
         return None
 
     async def inner():
-        return await render_link(datasette, table, column, value)
+        other = (await keys_of(datasette, table)).get(column)
+        return await render_link(datasette, other, value) if other else None
 
-    return inner
+    return inner  # Datasette calls and awaits it (not at all if another plugin rendered the cell first)
 
 
 @hookimpl

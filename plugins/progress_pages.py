@@ -1,16 +1,19 @@
 """Objective progress pages: /-/progres and /-/progres/{plan}/{objectif} (HTML and JSON).
 
 Every number comes from the computed tables avancement_plans, avancement_objectifs,
-statut_actions and statut_activites; this module only reads and arranges them.
+statut_actions and statut_activites; this module only reads and arranges them. The chart is a
+Vega-Lite spec file (static/charts/avancement-objectifs.vl.json) drawn from the JSON of the
+table avancement_objectifs_statuts; the table beside it gives the same numbers without JavaScript.
 """
 
 from urllib.parse import urlencode
 
-from ciso.web import check_visible, json_for_script
+from ciso.web import check_visible, static_url
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
 DATABASE = "ciso"
+CHART_SPEC = "charts/avancement-objectifs.vl.json"  # Vega-Lite; its data: the table avancement_objectifs_statuts
 
 
 async def rows(db, sql, params=None):
@@ -50,54 +53,20 @@ def sql_url(datasette, sql: str, **params) -> str:
     return datasette.urls.database(DATABASE) + "?" + urlencode({"sql": sql.strip(), **params})
 
 
-def chart_spec(plan: dict, objectives: list[dict], statuts: list[dict]) -> dict:
-    """Vega-Lite: stacked horizontal bars, status by objective."""
-    values = [
-        {
-            "objectif": f"Objectif {o['numero']}",
-            "titre": o["titre"],
-            "statut": s["libelle"],
-            "ordre": s["ordre"],
-            "nombre": o[f"nb_{s['id']}"],
-        }
-        for o in objectives
-        for s in statuts
-        if o[f"nb_{s['id']}"]
-    ]
+def chart(datasette, plan_id: str) -> dict:
+    """The chart of a plan: the spec file, and its data, the plan's rows of avancement_objectifs_statuts."""
+    data = datasette.urls.table(DATABASE, "avancement_objectifs_statuts", format="json")
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "description": f"Statut des éléments par objectif, plan {plan['plan_id']}",
-        "width": "container",
-        "height": {"step": 28},
-        "autosize": {"type": "fit-x", "contains": "padding"},
-        "data": {"values": values},
-        "mark": {"type": "bar", "tooltip": True},
-        "encoding": {
-            "y": {"field": "objectif", "type": "nominal", "title": None, "sort": None},
-            "x": {"field": "nombre", "type": "quantitative", "title": "Nombre d'éléments", "stack": "zero"},
-            "color": {
-                "field": "statut",
-                "type": "nominal",
-                "title": "Statut",
-                "scale": {"domain": [s["libelle"] for s in statuts], "range": [s["couleur"] for s in statuts]},
-                "legend": {"orient": "bottom"},
-            },
-            "order": {"field": "ordre", "type": "quantitative"},
-            "tooltip": [
-                {"field": "objectif", "title": "Objectif"},
-                {"field": "titre", "title": "Titre"},
-                {"field": "statut", "title": "Statut"},
-                {"field": "nombre", "title": "Nombre"},
-            ],
-        },
-        "config": {"font": "Helvetica, Arial, sans-serif"},
+        "spec": static_url(datasette, CHART_SPEC),
+        "donnees": data + "?" + urlencode({"_shape": "array", "_size": "max", "plan_id": plan_id}),
+        "racine": datasette.urls.path("/"),
     }
 
 
 def detail(datasette, plan: dict, objectives: list[dict], statuts: list[dict]) -> dict:
     """A plan with its objectives, bars and chart, ready for the template."""
     plan = {**plan, "objectifs": objectives}
-    plan["graphique"] = json_for_script(chart_spec(plan, objectives, statuts))
+    plan["graphique"] = chart(datasette, plan["plan_id"])
     for o in objectives:
         o["segments"] = segments(o, statuts)
         o["etiquette"] = bar_label(o, statuts)

@@ -1,24 +1,36 @@
 """Transparency and downloads: /-/transparence and /-/telechargements.
 
-Every figure on these pages comes from a query below and links to the table
-(or filtered table) whose row count it is, so a reader can check it; every
-curated statement links to its line of the plan (/-/source/{plan}#L{ligne}).
+Every figure and list of /-/transparence is computed at build time into tables
+(``transparence_chiffres``, ``transparence_listes``, ``transparence_iati``: ciso/rollups.py, SQL
+in the ``calculs`` table), so the page makes two queries and a journalist reads the same numbers. Every figure links
+to the table (or filtered table) whose row count it is, so a reader can check it; every
+curated statement links to its line of the plan (/-/source/{plan}#L{ligne}). The map is a
+Vega-Lite spec file (static/charts/carte-pays.vl.json) whose data is the JSON of the
+``pays_partenaires`` table; the table under it gives the same numbers without JavaScript.
 """
 
 import json
 from pathlib import Path
 from urllib.parse import urlencode
 
+from ciso.export import EXCLUDED
 from ciso.iati import ENV_IDENTIFIER, ENV_SITE, PLACEHOLDER_IDENTIFIER, PLACEHOLDER_SITE, codelist
 from ciso.iati import FILE_NAME as IATI_FILE
-from ciso.schema import TABLES
+from ciso.model import TABLES
+from ciso.rollups import LISTS
 from ciso.site import DOWNLOADS
-from ciso.web import check_visible, downloads_dir, json_for_script, static_url
+from ciso.web import check_visible, downloads_dir, static_url
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 DATABASE = "ciso"
-EXCLUDED_DOWNLOADS = {"construction"}
+MAP_SPEC = "charts/carte-pays.vl.json"
+FIGURES_SQL = "select cle, libelle, valeur, table_source, filtres from transparence_chiffres order by ordre"
+LISTS_SQL = (  # the build's date and version too (table construction), which the rollups leave out
+    "select liste, rang, objet from transparence_listes union all "
+    "select liste, rang, objet from transparence_iati union all "
+    "select 'construction', rowid, json_object('cle', cle, 'valeur', valeur) from construction order by liste, rang"
+)
 
 
 async def rows(db, sql, params=None):
@@ -33,196 +45,76 @@ def figure(datasette, value: int, table: str, **filters) -> dict:
     return {"valeur": value, "href": href}
 
 
-def map_spec(datasette, countries: list[dict]) -> dict:
-    """Vega-Lite world map: the countries where CISO works or has partners (pays_partenaires), coloured by
-    the number of activities that take place there or with partners there."""
-    values = [
-        {
-            "code": c["code_numerique"],
-            "pays": c["nom"],
-            "activites": c["nb_activites_travail"],
-            "partenariats": c["nb_partenariats"],
-            "organisations": c["nb_organisations"],
-        }
-        for c in countries
-    ]
-    topo = {
-        "url": static_url(datasette, "vendor/countries-110m.json"),
-        "format": {"type": "topojson", "feature": "countries"},
-    }
+def stored_figure(datasette, row: dict) -> dict:
+    """A figure of transparence_chiffres: its value, label, and the rows it counts."""
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "description": "Pays où le CISO travaille ou a des partenaires, selon le nombre d'activités qui s'y déroulent",
-        "width": "container",
-        "height": 340,
-        "autosize": {"type": "fit-x", "contains": "padding"},
-        "projection": {"type": "equalEarth"},
-        "layer": [
-            {"data": topo, "mark": {"type": "geoshape", "fill": "#e3e3e3", "stroke": "#ffffff", "strokeWidth": 0.5}},
-            {
-                "data": topo,
-                "transform": [
-                    {
-                        "lookup": "id",
-                        "from": {
-                            "data": {"values": values},
-                            "key": "code",
-                            "fields": ["pays", "activites", "partenariats", "organisations"],
-                        },
-                    },
-                    {"filter": "datum.pays != null"},
-                ],
-                "mark": {"type": "geoshape", "stroke": "#ffffff", "strokeWidth": 0.5},
-                "encoding": {
-                    "color": {
-                        "field": "activites",
-                        "type": "quantitative",
-                        "title": "Activités",
-                        "scale": {"scheme": "blues", "domainMin": 0},
-                    },
-                    "tooltip": [
-                        {"field": "pays", "title": "Pays"},
-                        {"field": "activites", "title": "Activités sur place ou avec des partenaires"},
-                        {"field": "partenariats", "title": "Partenariats"},
-                        {"field": "organisations", "title": "Organisations établies"},
-                    ],
-                },
-            },
-        ],
-        "config": {"font": "Helvetica, Arial, sans-serif", "view": {"stroke": None}},
+        **figure(datasette, row["valeur"], row["table_source"], **json.loads(row["filtres"])),
+        "libelle": row["libelle"],
     }
 
 
 async def transparency_page(datasette, request):
+    """Two queries: the figures and the lists, computed at build time (rollups.py, SQL in the table calculs)."""
     await check_visible(datasette, request)
     db = datasette.get_database(DATABASE)
-    funding = await rows(
-        db,
-        """select f.*, o.nom as organisation_nom, st.libelle as statut_libelle, r.nom as remplace_par_nom
-        from financements f
-        left join organisations o on o.id = f.organisation_id
-        join statuts_financement st on st.id = f.statut
-        left join financements r on r.id = f.remplace_par
-        order by st.ordre, f.nom""",
-    )
-    by_status = await rows(db, "select * from financements_par_statut")
-    partnerships = await rows(
-        db,
-        """select pa.*, o.nom as organisation_nom, o.sigle, o.pays_id, p.nom as pays_nom, r.libelle as role_libelle
-        from partenariats pa
-        join organisations o on o.id = pa.organisation_id
-        left join pays p on p.id = o.pays_id
-        join roles_partenariat r on r.id = pa.role
-        order by r.id, o.nom""",
-    )
-    roles = await rows(
-        db,
-        """select r.id, r.libelle, count(pa.id) as nombre from roles_partenariat r
-        left join partenariats pa on pa.role = r.id group by r.id order by r.libelle""",
-    )
-    countries = await rows(db, "select * from pays_partenaires")
-    others = await rows(db, "select * from autres_pays")
-    positions = await rows(db, "select * from positions order by rowid")
-    instruments = {r["id"]: r for r in await rows(db, "select id, titre, titre_court, url from instruments")}
-    actions = {
-        r["id"]: r
-        for r in await rows(
-            db,
-            """select id, numero, titre, titre_markup, plan_id, objectif_id from actions where id in (
-                select action_id from positions_actions union select action_id from financements_actions
-                union select action_id from partenariats_actions)""",
-        )
-    }
-    objectives = {
-        r["id"]: r["numero"]
-        for r in await rows(
-            db,
-            "select id, numero from objectifs where id in (select objectif_id from actions where id in "
-            "(select action_id from positions_actions))",
-        )
-    }
-    country_names = {c["pays_id"]: c["nom"] for c in countries + others}
-    for p in positions:
-        p["instruments"] = [instruments[i] for i in json.loads(p["instruments"])]
-        p["actions"] = [
-            {**actions[a], "objectif": objectives[actions[a]["objectif_id"]]} for a in json.loads(p["actions"])
-        ]
-        p["pays"] = [{"id": c, "nom": country_names.get(c, c)} for c in json.loads(p["pays"])]
-    for item in funding + partnerships:
-        item["actions"] = [actions[a] for a in json.loads(item["actions"])]
-    readings = await rows(db, "select * from regles_lecture order by ordre")
-    corrections = await rows(
-        db, "select operation, count(*) as nombre from corrections_liens group by operation order by operation"
-    )
-    for c in corrections:
-        c.update(figure(datasette, c["nombre"], "corrections_liens", operation=c["operation"]))
-    team = await rows(db, "select * from equipe order by rowid")
-    bodies = await rows(db, "select * from instances order by type desc, rowid")
-    # Every reference file, and the files of the five latest plans (all of them are in the sources table).
-    sources = await rows(
-        db,
-        """select * from sources where type != 'plan'
-            or plan_id in (select id from plans order by id desc limit 5) order by type, fichier""",
-    )
-    source_count = (await rows(db, "select count(*) as n from sources"))[0]["n"]
-    built = {r["cle"]: r["valeur"] for r in await rows(db, "select cle, valeur from construction")}
-    plans = await rows(db, "select id, titre, fichier, sha256 from plans order by id")
-    organisations = (await rows(db, "select count(*) as n from organisations where id != 'ciso'"))[0]["n"]
+    stored = {r["cle"]: stored_figure(datasette, r) for r in await rows(db, FIGURES_SQL)}
+    lists: dict[str, list[dict]] = {name: [] for name in (*LISTS, "construction")}
+    for r in await rows(db, LISTS_SQL):
+        lists[r["liste"]].append(json.loads(r["objet"]))
+
+    def grouped(prefix: str, key: str) -> list[dict]:
+        return [{**f, key: k[len(prefix) :]} for k, f in stored.items() if k.startswith(prefix)]
+
     figures = {
-        "financements": figure(datasette, len(funding), "financements"),
-        "statuts": [{**s, **figure(datasette, s["nombre"], "financements", statut=s["statut"])} for s in by_status],
-        "partenariats": figure(datasette, len(partnerships), "partenariats"),
-        "roles": [{**r, **figure(datasette, r["nombre"], "partenariats", role=r["id"])} for r in roles if r["nombre"]],
-        "organisations": figure(datasette, organisations, "organisations", id__not="ciso"),
-        "pays_partenaires": figure(datasette, len(countries), "pays_partenaires"),
-        "autres_pays": figure(datasette, len(others), "autres_pays"),
-        "pays": figure(datasette, len(countries) + len(others), "pays"),
-        "positions": figure(datasette, len(positions), "positions"),
-        "equipe": figure(datasette, len(team), "equipe"),
-        "instances": figure(datasette, len(bodies), "instances"),
-        "sources": figure(datasette, source_count, "sources"),
-    }
-    for c in countries:
+        name: stored[name]
+        for name in (
+            "financements", "partenariats", "organisations", "pays_partenaires", "autres_pays", "pays",
+            "positions", "equipe", "instances", "sources",
+        )
+    }  # fmt: skip
+    figures["statuts"] = grouped("financements.", "statut")
+    figures["roles"] = grouped("partenariats.", "id")
+    for c in lists["pays_partenaires"]:
         c["figure"] = figure(
             datasette, c["nb_activites_travail"], "activites_pays", pays_id=c["pays_id"], nature="travail"
         )
-    for c in countries + others:
+    for c in lists["pays_partenaires"] + lists["autres_pays"]:
         c["figure_toutes"] = figure(datasette, c["nb_activites"], "activites_pays", pays_id=c["pays_id"])
     return Response.html(
         await datasette.render_template(
             "transparency.html",
             {
-                "financements": funding,
-                "partenariats": partnerships,
-                "pays": countries,
-                "autres_pays": others,
-                "positions": positions,
-                "equipe": team,
-                "instances": bodies,
-                "sources": sources,
-                "construction": built,
-                "plans": plans,
+                "financements": lists["financements"],
+                "partenariats": lists["partenariats"],
+                "pays": lists["pays_partenaires"],
+                "autres_pays": lists["autres_pays"],
+                "positions": lists["positions"],
+                "equipe": lists["equipe"],
+                "instances": lists["instances"],
+                "sources": lists["sources"],
+                "construction": {r["cle"]: r["valeur"] for r in lists["construction"]},
+                "plans": lists["plans"],
                 "chiffres": figures,
-                "carte": json_for_script(map_spec(datasette, countries)),
+                "carte": {
+                    "spec": static_url(datasette, MAP_SPEC),
+                    "racine": datasette.urls.path("/"),
+                },
                 "graphiques": True,
-                "iati": await iati_section(datasette, db),
-                "lectures": readings,
-                "corrections": corrections,
+                "iati": iati_section(datasette, stored, lists),
+                "lectures": lists["regles_lecture"],
+                "corrections": grouped("corrections.", "operation"),
             },
             request=request,
         )
     )
 
 
-async def iati_section(datasette, db) -> dict:
+def iati_section(datasette, stored: dict, lists: dict) -> dict:
     """The IATI file and the self-assessment of the latest plan (the others are one link away):
     every figure is a row count or a row of a computed table."""
-    latest = (await rows(db, "select max(id) as id from plans"))[0]["id"]
-    criteria = await rows(
-        db, "select * from auto_evaluation_iati where plan_id = :plan order by ordre", {"plan": latest}
-    )
+    latest = lists["plans"][-1]["id"] if lists["plans"] else None
     plans: dict[str, list[dict]] = {}
-    for c in criteria:
+    for c in lists["iati_criteres"]:
         c["remplies"] = figure(
             datasette, c["nb_actions_remplies"], "iati_activites", plan_id=c["plan_id"], **{c["colonne"]: 1}
         )
@@ -233,58 +125,31 @@ async def iati_section(datasette, db) -> dict:
             + urlencode({"plan_id": c["plan_id"], "critere": c["critere"]})
         )
         plans.setdefault(c["plan_id"], []).append(c)
-    sectors = await rows(
-        db,
-        """select s.*, (select json_group_array(numero) from (select ac.numero from secteurs_actions sa
-            join actions ac on ac.id = sa.action_id where sa.secteur_id = s.id order by ac.ordre)) as numeros
-        from secteurs s where s.plan_id = :plan order by s.code""",
-        {"plan": latest},
-    )
-    for s in sectors:
-        s["numeros"] = json.loads(s["numeros"])
+    for s in lists["iati_secteurs"]:
         s["figure"] = figure(datasette, len(s["numeros"]), "secteurs_actions", secteur_id=s["id"])
-    unclassified = await rows(
-        db,
-        "select action_id, plan_id, numero, titre from iati_activites where avec_secteur = 0 and plan_id = :plan "
-        "order by ordre",
-        {"plan": latest},
-    )
-    plan_count = (await rows(db, "select count(*) as n from plans"))[0]["n"]
-    rules = await rows(db, "select * from regles_iati order by ordre")
-    warnings = [r for r in rules if r["gravite"] == "avertissement" and r["nb_constats"]]
+    warnings = lists["iati_avertissements"]
     for w in warnings:
         w["figure"] = figure(datasette, w["nb_constats"], "controles_iati", regle_id=w["id"])
-        w["actions"] = await rows(
-            db,
-            """select distinct c.action_id, a.numero, a.plan_id from controles_iati c join actions a on a.id = c.action_id
-            where c.regle_id = :rule order by a.ordre""",
-            {"rule": w["id"]},
-        )
-    error_count = (await rows(db, "select count(*) as n from controles_iati where gravite = 'erreur'"))[0]["n"]
-    split = await rows(db, "select distinct action_id, nb_pays from iati_pays where nb_pays > 1 order by ordre")
-    statuses = await rows(db, "select id, libelle, code_iati from statuts order by ordre")
+    statuses = lists["iati_statuts"]
     for status in statuses:
         status["iati_libelle"] = codelist("ActivityStatus").get(str(status["code_iati"]), {}).get("fr")
-    settings = {r["cle"]: r for r in await rows(db, "select * from parametres_iati")}
-    count = (await rows(db, "select count(*) as n from iati_activites"))[0]["n"]
+    settings = {r["cle"]: r for r in lists["iati_parametres"]}
     folder = downloads_dir(datasette)
     return {
         "plans": plans,
-        "regles": figure(datasette, len(rules), "regles_iati"),
-        "erreurs": figure(datasette, error_count, "controles_iati", gravite="erreur"),
+        "regles": stored["iati.regles"],
+        "erreurs": stored["iati.erreurs"],
         "avertissements": warnings,
-        "avertissements_total": figure(
-            datasette, sum(w["nb_constats"] for w in warnings), "controles_iati", gravite="avertissement"
-        ),
-        "repartitions": split,
-        "secteurs": sectors,
-        "non_classees": unclassified,
-        "non_classees_figure": figure(datasette, len(unclassified), "iati_activites", avec_secteur=0, plan_id=latest),
+        "avertissements_total": stored["iati.avertissements"],
+        "repartitions": lists["iati_repartitions"],
+        "secteurs": lists["iati_secteurs"],
+        "non_classees": lists["iati_non_classees"],
+        "non_classees_figure": stored["iati.non_classees"],
         "plan_courant": latest,
-        "autres_plans": plan_count - 1,
+        "autres_plans": stored["plans"]["valeur"] - 1,
         "parametres": settings,
         "statuts": statuses,
-        "activites": figure(datasette, count, "iati_activites"),
+        "activites": stored["iati.activites"],
         "fichier": {
             "href": datasette.urls.path(f"/{DOWNLOADS}/{IATI_FILE}"),
             "octets": size_of(folder and folder / IATI_FILE),
@@ -309,7 +174,7 @@ async def downloads_page(datasette, request):
     base = datasette.urls.path(f"/{DOWNLOADS}")
     tables = []
     for table in TABLES:
-        if table.name in EXCLUDED_DOWNLOADS:
+        if table.name in EXCLUDED:
             continue
         info = meta.get(table.name, {})
         tables.append(

@@ -63,7 +63,7 @@ def test_every_ligne_points_at_its_text(built):
 def test_the_plans_words_are_plain_text_with_the_markup_kept_beside_them(built):
     """Search, CSV, JSON and IATI get the words only; the pages render the *_markup twin."""
     from ciso.markup import has_markup, plain
-    from ciso.schema import MARKUP
+    from ciso.model import MARKUP
 
     assert MARKUP["activites"] == ("texte",) and "citation" in MARKUP["financements"]
     marked = 0

@@ -46,7 +46,7 @@ PAGES = [
     "/-/transparence",
     "/-/telechargements",
     "/-/dictionnaire",
-    "/-/dictionnaire.csv",
+    "/ciso/dictionnaire.csv",
     "/-/api",
     "/-/recherche?q=haiti",
     "/-/source/2020-2021",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sqlite3
 
 import pytest
 import yaml
 from ciso.cli import cli
 from ciso.markup import has_markup
-from ciso.schema import TABLES
+from ciso.model import TABLES
 from click.testing import CliRunner
 from conftest import DATA, REAL_PLAN
 
@@ -156,6 +157,16 @@ def test_a_link_is_work_only_with_a_partner_country_and_more_than_a_name(built):
 # --- plain text in every download -----------------------------------------------------------------
 
 SKIPPED = {("calculs", "sql")}  # SQL code, not the plan's words
+PAGE_LISTS = {("transparence_listes", "objet"), ("transparence_iati", "objet")}  # JSON: *_markup keys keep it
+
+
+def plain_values(value, key=""):
+    """The texts of a JSON value, those under a *_markup key aside."""
+    if isinstance(value, dict):
+        return [t for k, v in value.items() if not k.endswith("_markup") for t in plain_values(v, k)]
+    if isinstance(value, list):
+        return [t for v in value for t in plain_values(v, key)]
+    return [value] if isinstance(value, str) else []
 
 
 def markup_cells(rows: list[dict], table: str) -> list:
@@ -166,7 +177,7 @@ def markup_cells(rows: list[dict], table: str) -> list:
         if isinstance(value, str)
         and not column.endswith("_markup")
         and (table, column) not in SKIPPED
-        and has_markup(value)
+        and any(has_markup(v) for v in (plain_values(json.loads(value)) if (table, column) in PAGE_LISTS else [value]))
     ]
 
 

@@ -136,7 +136,7 @@ def test_gzip_for_text_answers(deployment):
     static = "/-/static-plugins/ciso-donnees/"
     script = vega.split(f'src="{static}vendor/vega.min.js', 1)[1].split('"', 1)[0]
     for path in ("/-/progres", "/-/progres.json", "/ciso/activites.csv", f"{static}ciso.css",
-                 f"{static}vendor/vega.min.js{script}", "/-/dictionnaire.csv"):  # fmt: skip
+                 f"{static}vendor/vega.min.js{script}", "/ciso/dictionnaire.csv"):  # fmt: skip
         plain = proxy.get(path)
         compressed = proxy.get(path, headers={"Accept-Encoding": "gzip"})
         assert compressed[1].get("content-encoding") == "gzip", path

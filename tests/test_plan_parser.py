@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ciso.plan import parse_plan
-from ciso.validate import validate_plans
+from ciso.plan_checks import validate_plans
 from conftest import FIXTURES, REAL_PLAN
 
 FIXTURE_PLAN = FIXTURES / "plans" / "plan-action-2021-2022.txt"

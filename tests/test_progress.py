@@ -221,10 +221,16 @@ async def test_progress_page_numbers_equal_the_views(ds, built):
         assert "du 1er avril 2020 au 31 mars 2021" in html and "<strong>hypothèse</strong>" in html
     assert f"Statuts établis au <strong>{date_fr(plan['date_reference'])}</strong>" in html
     assert data["periode"] == period
-    assert (
-        f'data-vega-spec="spec-{latest}"' in html
-        and "/-/static-plugins/ciso-donnees/vendor/vega-lite.min.js?v=" in html
-    )
+    assert "/-/static-plugins/ciso-donnees/vendor/vega-lite.min.js?v=" in html
+    # The chart is data: a spec file drawn from the JSON of avancement_objectifs_statuts, this plan's rows.
+    chart = re.search(r'data-vega-spec-url="([^"]+)" data-vega-donnees="([^"]+)"', html)
+    spec = (await ds.client.get(chart[1])).json()
+    assert spec["data"]["url"].startswith("ciso/avancement_objectifs_statuts.json")
+    bars = (await ds.client.get(chart[2].replace("&amp;", "&"))).json()
+    assert bars and {b["plan_id"] for b in bars} == {latest}
+    for o in objectives:
+        counts = {b["statut"]: b["nombre"] for b in bars if b["objectif_id"] == o["objectif_id"]}
+        assert counts == {s: o[f"nb_{s}"] for s in statuses(built) if o[f"nb_{s}"]}
 
 
 @pytest.mark.asyncio

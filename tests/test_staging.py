@@ -33,13 +33,17 @@ def digest(path: Path) -> str:
 
 
 def content(db: Path) -> dict[str, list]:
-    """Every row of every table, except the build date; fails if the file is not a sound database."""
+    """Every row of every table, the build date masked wherever it is copied (construction, the lists of
+    /-/transparence, the dictionary's examples); fails if the file is not a sound database."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        built = conn.execute("select valeur from construction where cle = 'date'").fetchone()[0]
         names = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table' order by name")]
         rows = {n: conn.execute(f"select * from [{n}]").fetchall() for n in names}  # noqa: S608
-    rows["construction"] = [r for r in rows["construction"] if r[0] != "date"]
-    return rows
+    return {
+        n: [tuple(v.replace(built, "<date>") if isinstance(v, str) else v for v in r) for r in table]
+        for n, table in rows.items()
+    }
 
 
 def files(folder: Path) -> dict[str, str]:

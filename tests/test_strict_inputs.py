@@ -15,8 +15,8 @@ import zipfile
 import pytest
 from ciso.build import build
 from ciso.cli import cli
-from ciso.progress import LOG_COLUMNS
 from ciso.spreadsheet import spreadsheet_row, spreadsheet_value
+from ciso.statements import LOG_COLUMNS
 from click.testing import CliRunner
 
 CISO = [sys.executable, "-c", "from ciso.cli import main; main()"]

@@ -206,16 +206,24 @@ async def test_transparency_page_sections_and_sources(ds, built):
     assert "<strong>à condition</strong> : « Si le PSOCI est obtenu »" in html  # ICKL's partnership
     assert "Aucun nom de personne." in html and "Aucun montant." in html
     assert "Licence proposée" in html
-    assert 'data-vega-spec="spec-carte"' in html
-    spec = json.loads(re.search(r'<script type="application/json" id="spec-carte">(.*?)</script>', html, re.S)[1])
-    values = spec["layer"][1]["transform"][0]["from"]["data"]["values"]
+    # The map is data: a Vega-Lite spec file, whose countries come from the JSON of pays_partenaires.
+    div = re.search(r'<div class="ciso-graphique ciso-carte" data-vega-spec-url="([^"]+)" data-vega-racine="/"', html)
+    assert div and '<script type="application/json"' not in html
+    spec = (await ds.client.get(div[1].replace("&amp;", "&"))).json()
+    lookup = spec["layer"][1]["transform"][0]
+    assert lookup["from"]["key"] == "code_numerique" and spec["layer"][0]["data"]["url"] == (
+        re.search(r'src="/(-/static-plugins/[^"?]+/)vendor/vega.min.js', html)[1] + "vendor/countries-110m.json"
+    )
+    values = (await ds.client.get("/" + lookup["from"]["data"]["url"])).json()
     work = query(built, "select count(*) n from activites_pays where pays_id = 'MX' and nature = 'travail'")[0]["n"]
-    assert {"code": "484", "pays": "Mexique", "activites": work, "partenariats": 1, "organisations": 1} in values
+    mexico = next(v for v in values if v["pays_id"] == "MX")
+    assert (mexico["code_numerique"], mexico["nom"], mexico["nb_activites_travail"]) == ("484", "Mexique", work)
+    assert (mexico["nb_partenariats"], mexico["nb_organisations"]) == (1, 1)
     # Only the countries where CISO works or has partners are on the map (issue 12: not Brazil, not the USA).
     partners = {
         r["code_numerique"] for r in query(built, "select code_numerique from pays where relation = 'partenaires'")
     }
-    assert {v["code"] for v in values} == partners and not partners & {"076", "840", "124"}
+    assert {v["code_numerique"] for v in values} == partners and not partners & {"076", "840", "124"}
 
 
 @pytest.mark.asyncio

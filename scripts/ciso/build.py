@@ -12,11 +12,16 @@ from . import __version__
 from .curation import check_link_fixes, dependencies, link_fixes
 from .iati import check_reference as check_iati_reference
 from .iati import environment_fingerprint
+from .model import SOURCED
 from .periods import FILE as PERIODS
 from .periods import apply_periods, period_rows, reference_date, time_key
 from .plan import Plan, parse_plan
+from .plan_checks import validate_plans
 from .problems import Problem, SourceError
-from .progress import (
+from .readings import check_curated, ordered_statements, rule_rows, rule_statements
+from .records import link_rows, plan_rows, split_markup
+from .reference import load_reference
+from .statements import (
     LOG_FILE,
     NOTES_FILE,
     PLAN_STATUS_FILE,
@@ -25,10 +30,6 @@ from .progress import (
     read_plan_statuses,
     read_private_notes,
 )
-from .readings import check_curated, ordered_statements, rule_rows, rule_statements
-from .records import link_rows, plan_rows, split_markup
-from .reference import SPECS, load_reference
-from .validate import validate_plans
 
 PRIVATE_LOG_FILE = Path("interne") / "mises-a-jour.csv"
 
@@ -58,7 +59,7 @@ def plan_files(data_dir: Path) -> list[Path]:
 def source_files(data_dir: Path) -> list[Path]:
     """Every file the build reads, in a stable order."""
     files = plan_files(data_dir)
-    files += [data_dir / "reference" / name for name in sorted({spec.file for spec in SPECS})]
+    files += [data_dir / "reference" / name for name in sorted({t.source.file for t in SOURCED})]
     files += [data_dir / PLAN_STATUS_FILE, data_dir / LOG_FILE]
     return [f for f in files if f.exists()]
 
@@ -75,14 +76,17 @@ def code_fingerprint() -> str:
 
 
 def fingerprint(data_dir: Path, private: bool = False) -> str:
-    """Changes whenever a source file (staff-only ones too, if ``private``), the build code or
-    metadata.yml changes."""
+    """Changes whenever a source file (staff-only ones too, if ``private``, with metadata-interne.yml),
+    the build code or metadata.yml changes."""
     digest = hashlib.sha256(code_fingerprint().encode())
     digest.update(environment_fingerprint().encode())  # IATI settings the environment overrides
     digest.update(time_key(data_dir).encode())  # which plans' periods are over: statuses depend on it
     files = source_files(data_dir)
     if private:
+        from .site import ROOT
+
         files += sorted(p for p in (data_dir / "interne").glob("*") if p.is_file())
+        digest.update((ROOT / "metadata-interne.yml").read_bytes())  # the staff tables' descriptions
     for path in files:
         digest.update(str(path.relative_to(data_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -129,7 +133,7 @@ def read_corpus(
     corpus.problems.extend(problems)
     iati_settings, problems = check_iati_reference(data_dir)
     corpus.problems.extend(problems)
-    for name in sorted({spec.file for spec in SPECS}):
+    for name in sorted({t.source.file for t in SOURCED}):
         path = data_dir / "reference" / name
         if path.exists():
             corpus.sources.append(_source_row(path, data_dir, "reference"))
@@ -217,7 +221,7 @@ def build(
 
     from .export import export
     from .load import write_database
-    from .site import load_metadata
+    from .site import load_metadata, staff_metadata
     from .staging import checkpoint, fsync_dir, remove_staged_database, remove_stale, staging_path
 
     db_path = Path(db_path)
@@ -227,7 +231,9 @@ def build(
     corpus = check(data_dir, progress, today, private)
     staged = staging_path(db_path)
     try:
-        write_database(staged, corpus, fingerprint(Path(data_dir), private), progress)
+        metadata = staff_metadata() if private else load_metadata()
+        described = metadata["databases"]["ciso"]["tables"]  # the dictionary's titles and descriptions
+        write_database(staged, corpus, fingerprint(Path(data_dir), private), progress, described)
         if export_dir is not None:
             export(staged, Path(export_dir), load_metadata())
         checkpoint("renommage")  # test-only: killed just before the new database is put in place

@@ -339,7 +339,7 @@ def suivi_ajouter(plan, numero, statut, date_, avancement, note, preuve, par, da
     """
     import datetime as dt
 
-    from .progress import LOG_FILE, append_update, check_update, item_index, log_lock, normalised
+    from .statements import LOG_FILE, append_update, check_update, item_index, log_lock, normalised
 
     if not data_dir.is_dir():
         raise Erreur(f"dossier de données {data_dir} introuvable : vérifiez --data")

@@ -19,13 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .model import ARRAYS_OF_ACTIVITIES
 from .plan import Plan
 from .problems import Problem
 from .yamlsource import load_entries
 
 LINK_FILE = "liens.yml"
 DEPENDENCY_FILE = "dependances.yml"
-REFERENCE_OF = {"organisations": "organisations", "pays": "pays", "instruments": "instruments", "themes": "themes"}
 
 
 @dataclass
@@ -73,7 +73,7 @@ def link_fixes(
     path = Path(data_dir) / "reference" / LINK_FILE
     rows = tables.get("corrections_liens", [])
     texts = _element_texts(tables)
-    known = {name: {r["id"] for r in tables.get(name, [])} for name in REFERENCE_OF.values()}
+    known = {name: {r["id"] for r in tables.get(name, [])} for name in ARRAYS_OF_ACTIVITIES}
     for entry, row in zip(_entries(path), rows, strict=False):
         period, element = str(entry.get("plan")), str(entry.get("element"))
         if period not in plans or not isinstance(entry.get("citation"), str):

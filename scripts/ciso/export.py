@@ -34,7 +34,8 @@ from .catalogue import package_fields
 from .clock import build_time
 from .iati import FILE_NAME as IATI_FILE
 from .iati import IatiError, export_xml
-from .schema import INT, TABLES
+from .model import ARRAYS, BY_NAME, CODELISTS, INT, TABLES
+from .site import label_columns
 from .spreadsheet import spreadsheet_row
 from .staging import checkpoint, remove_stale, staging_path
 
@@ -43,28 +44,7 @@ PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 RESOURCE_PROFILE = "https://datapackage.org/profiles/2.0/dataresource.json"
 TABLE_SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
 
-# Reference tables whose codes get a label column, and the column that holds the label.
-LABELLED = {
-    "statuts": "libelle",
-    "statuts_financement": "libelle",
-    "roles_partenariat": "libelle",
-    "types_organisation": "libelle",
-    "pays": "nom",
-    "organisations": "nom",
-    "instruments": "titre_court",
-    "themes": "nom",
-}
-# Codelists: their ids become `enum` constraints on the columns that point at them.
-CODELISTS = {"statuts", "statuts_financement", "roles_partenariat", "types_organisation"}
-# JSON array columns holding ids of a labelled table: (table, column) -> referenced table.
-ARRAYS = {
-    **{(t, c): c for t in ("activites", "actions") for c in ("organisations", "pays", "instruments", "themes")},
-    ("positions", "instruments"): "instruments",
-    ("positions", "pays"): "pays",
-}
-ARRAY_OF_IDS = {"alias", "actions", "organisations", "pays", "instruments", "themes"}
-DATE_COLUMNS = {("plans", "debut"), ("plans", "fin"), ("suivi", "date"), ("suivi", "date_fin")}
-EXCLUDED = {"construction"}
+EXCLUDED = {"construction"}  # the build's own record, not data: no download (nor on /-/telechargements)
 
 
 class ExportError(Exception):
@@ -75,29 +55,33 @@ def _label_name(column: str) -> str:
     return (column[:-3] if column.endswith("_id") else column) + "_libelle"
 
 
-def table_columns(table) -> list[dict]:
-    """Columns of a table's export, label columns included, in order."""
-    foreign = {c: other for c, other, _ in table.foreign_keys}
+def labelled(labels: dict[str, str]) -> dict[str, str]:
+    """{table: label column} of the reference lists (tables read from data/reference/, keyed by ``id``)
+    that have a label column: the codes pointing at them get their label beside them in the CSV."""
+    return {t: c for t, c in labels.items() if BY_NAME[t].source is not None and "id" in BY_NAME[t].types}
+
+
+def table_columns(table, labels: dict[str, str]) -> list[dict]:
+    """Columns of a table's export, label columns included, in order (``labels``: ``labelled``)."""
     columns = []
-    for name, kind in table.columns.items():
-        columns.append({"name": name, "source": name, "kind": kind})
-        target = foreign.get(name)
-        if target in LABELLED:
-            columns.append({"name": _label_name(name), "label_of": name, "target": target})
-        if (table.name, name) in ARRAYS:
-            columns.append({"name": f"{name}_libelles", "labels_of": name, "target": ARRAYS[(table.name, name)]})
+    for c in table.columns:
+        columns.append({"name": c.name, "source": c.name, "kind": c.type})
+        if c.ref in labels:
+            columns.append({"name": _label_name(c.name), "label_of": c.name, "target": c.ref})
+        if ARRAYS.get((table.name, c.name)) in labels:
+            columns.append({"name": f"{c.name}_libelles", "labels_of": c.name, "target": c.items})
     return columns
 
 
-def _labels(conn) -> dict[str, dict[str, str]]:
+def _labels(conn, labels: dict[str, str]) -> dict[str, dict[str, str]]:
     return {
-        t: dict(conn.execute(f"select id, [{col}] from [{t}]").fetchall())  # noqa: S608 - names from our schema
-        for t, col in LABELLED.items()
+        t: dict(conn.execute(f"select id, [{col}] from [{t}]").fetchall())  # noqa: S608 - names from our model
+        for t, col in labels.items()
     }
 
 
 def _rows(conn, table, columns, labels):
-    names = list(table.columns)
+    names = list(table.types)
     select = ", ".join(f"[{n}]" for n in names)
     order = ", ".join(f"[{c}]" for c in (table.pk if isinstance(table.pk, tuple) else (table.pk,)))
     for record in conn.execute(f"select {select} from [{table.name}] order by {order}"):  # noqa: S608
@@ -129,18 +113,18 @@ def _field(table, column: dict, meta_columns: dict, enums: dict) -> dict:
             "type": "string",
             "description": f"Libellés en français des identifiants de la colonne {column['labels_of']}, séparés par « ; ».",
         }
+    declared = table.column(name)
     field = {"name": name, "description": meta_columns.get(name) or ""}
-    if (table.name, name) in DATE_COLUMNS:
+    if declared.date:
         field["type"] = "date"
-    elif name in ARRAY_OF_IDS and column["kind"] is not INT:
+    elif declared.is_list:
         field["type"] = "array"
-    elif column["kind"] is INT:
+    elif declared.type is INT:
         field["type"] = "integer"
     else:
         field["type"] = "string"
-    foreign = {c: other for c, other, _ in table.foreign_keys}
-    if foreign.get(name) in CODELISTS:
-        field["constraints"] = {"enum": enums[foreign[name]]}
+    if declared.ref in CODELISTS:
+        field["constraints"] = {"enum": enums[declared.ref]}
     return field
 
 
@@ -150,9 +134,10 @@ def descriptor(conn, metadata: dict, hashes: dict[str, tuple[str, int]], tables)
     built = dict(conn.execute("select cle, valeur from construction").fetchall())
     plans = conn.execute("select id, fichier, sha256 from plans order by id").fetchall()
     resources = []
+    exported = {t.name for t in tables}
     for table in tables:
         meta = meta_tables.get(table.name, {})
-        columns = table_columns(table)
+        columns = table_columns(table, labelled(label_columns(metadata)))
         pk = list(table.pk) if isinstance(table.pk, tuple) else [table.pk]
         schema = {
             "$schema": TABLE_SCHEMA_PROFILE,
@@ -162,6 +147,7 @@ def descriptor(conn, metadata: dict, hashes: dict[str, tuple[str, int]], tables)
         foreign_keys = [
             {"fields": [c], "reference": {"resource": other, "fields": [other_column]}}
             for c, other, other_column in table.foreign_keys
+            if other in exported
         ]
         if foreign_keys:
             schema["foreignKeys"] = foreign_keys
@@ -257,10 +243,11 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
                     f"({count} problème{'s' if count > 1 else ''}) :\n" + "\n".join(e.messages[:20] + more)
                 ) from None
             tables = [t for t in TABLES if t.name not in EXCLUDED]
-            labels = _labels(conn)
+            labelling = labelled(label_columns(metadata))
+            labels = _labels(conn, labelling)
             hashes = {}
             for table in tables:
-                columns = table_columns(table)
+                columns = table_columns(table, labelling)
                 header = [c["name"] for c in columns]
                 rows = list(_rows(conn, table, columns, labels))
                 plain = tmp / "csv" / f"{table.name}.csv"

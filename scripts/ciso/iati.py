@@ -37,7 +37,8 @@ from lxml import etree
 from .fr import date_fr
 from .markup import plain
 from .problems import Problem
-from .yamlsource import load_entries
+from .shapes import check_entry, settings_schema
+from .yamlsource import Entry, Loader, load_entries
 
 VERSION = "2.03"
 SCHEMA_DIR = Path(__file__).with_name("iati-2.03")
@@ -145,19 +146,17 @@ def check_reference(data_dir: Path, environ=None) -> tuple[list[dict], list[Prob
         return [], problems  # load_reference reports the missing file
     try:
         text = path.read_bytes().decode("utf-8-sig")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=Loader)
+        data = yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is PyYAML's safe loader (yamlsource.py)
     except (UnicodeDecodeError, yaml.YAMLError):
         return [], problems  # reported by load_reference
     if not isinstance(root, yaml.MappingNode) or not isinstance(data, dict):
         return [], problems  # reported by load_reference ("clé « secteurs » attendue")
     lines = {k.value: k.start_mark.line + 1 for k, _ in root.value}
-    for key in data:
-        if key not in (*SETTING_KEYS, "secteurs"):
-            allowed = ", ".join((*SETTING_KEYS, "secteurs"))
-            problems.append(Problem(shown, lines.get(key, 1), f"clé « {key} » inconnue (clés permises : {allowed})"))
+    settings = Entry(shown, 1, data, lines)
+    problems.extend(check_entry(settings, settings_schema(SETTING_KEYS, ("secteurs",))))
 
-    values = {k: data.get(k) for k in SETTING_KEYS}
+    values = {k: None if k in settings.invalid else data.get(k) for k in SETTING_KEYS}
     origins = {k: f"{relative}:{lines[k]}" for k in SETTING_KEYS if k in lines}
 
     def where(key):  # (path, line) of a setting, or the environment variable that set it
@@ -165,10 +164,7 @@ def check_reference(data_dir: Path, environ=None) -> tuple[list[dict], list[Prob
             return origins[key], 0
         return shown, lines.get(key, 1)
 
-    not_text = {k for k in SETTING_KEYS if values[k] is not None and not isinstance(values[k], str)}
-    for key in sorted(not_text):
-        problems.append(Problem(shown, lines.get(key, 1), f"« {key} » doit être un texte (entre guillemets)"))
-        values[key] = None
+    not_text = settings.invalid
     for key, variable in (("identifiant_organisation", ENV_IDENTIFIER), ("adresse_site", ENV_SITE)):
         if environ.get(variable, "").strip():
             values[key] = environ[variable].strip()

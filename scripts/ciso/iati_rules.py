@@ -423,7 +423,9 @@ def _last_updated(c: Context):
 
 # --- geography ---------------------------------------------------------------------------------
 
-SPLIT_FIX = "la vue iati_pays (scripts/ciso/views.py) : répartition égale par convention entre plusieurs pays"
+SPLIT_FIX = (
+    "la table calculée iati_pays (scripts/ciso/rollups.py) : répartition égale par convention entre plusieurs pays"
+)
 
 
 def _percentage_rules(c: Context, elements: list, label: str, each_id: str, sum_id: str, single_id: str):

@@ -4,7 +4,7 @@ The grammar is documented in ``docs/format-du-plan.md``.  Nothing here touches
 SQLite or the file system: ``parse_plan`` takes the file's bytes and the path
 to name in messages, and returns a :class:`Plan` whose ``problems`` list every
 structural mistake with its line number.  Rules that compare parts of the
-document with each other live in :mod:`ciso.validate`.
+document with each other live in :mod:`ciso.plan_checks`.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .plan import Plan
 from .problems import Problem
-from .progress import Item, _offset_of_line, _row
+from .statements import Item, _offset_of_line, _row
 from .yamlsource import load_entries
 
 MONTHS = {
@@ -313,8 +313,8 @@ def _entries(path: Path):
 
 
 def ordered_statements(plan_rows: list[dict], update_rows: list[dict]) -> list[dict]:
-    """``progress.order_statements``, with the rule id (empty for a logged update) on every row."""
-    from .progress import order_statements
+    """``statements.order_statements``, with the rule id (empty for a logged update) on every row."""
+    from .statements import order_statements
 
     rows = order_statements(plan_rows, update_rows)
     for row in rows:

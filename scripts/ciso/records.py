@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from .linking import Matcher, normalize
 from .markup import split
+from .model import ACTIVITY_LINKS, MARKUP
 from .plan import Plan
-from .schema import LINK_TABLES, MARKUP
 
 ORDER_STEP = 1_000_000  # ordre = start year * ORDER_STEP + line: plans in order, lines in order
 
@@ -151,7 +151,7 @@ def link_rows(
     for activity in activities:
         by_action.setdefault(activity["action_id"], []).append(activity)
     normalized = {a["id"]: normalize(a["texte"]) for a in activities}  # once, for the four kinds of link
-    for table, key, reference, column in LINK_TABLES:
+    for table, key, reference, column in ACTIVITY_LINKS:
         matcher = Matcher(aliases.get(reference, {}))
         rows = links[table] = []
         for activity in activities:
@@ -183,6 +183,6 @@ def link_rows(
 
 
 def split_markup(tables: dict[str, list[dict]]) -> None:
-    """Store the plans' words as plain text, markup kept in ``*_markup`` columns (schema.MARKUP)."""
+    """Store the plans' words as plain text, markup kept in ``*_markup`` columns (model.MARKUP)."""
     for name, columns in MARKUP.items():
         split(tables.get(name, []), columns)

@@ -42,6 +42,12 @@ def load_metadata(root: Path = ROOT) -> dict:
     return yaml.safe_load((root / "metadata.yml").read_text(encoding="utf-8"))
 
 
+def label_columns(metadata: dict) -> dict[str, str]:
+    """{table: the column that names its rows} (``label_column`` in metadata.yml, as Datasette reads it)."""
+    tables = metadata.get("databases", {}).get("ciso", {}).get("tables", {})
+    return {name: meta["label_column"] for name, meta in tables.items() if (meta or {}).get("label_column")}
+
+
 def merge(base: dict, extra: dict) -> dict:
     """Deep merge of two metadata mappings (extra wins)."""
     merged = dict(base)

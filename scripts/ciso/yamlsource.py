@@ -1,4 +1,8 @@
-"""Read curated YAML files while keeping the line of every entry and field."""
+"""Read curated YAML files while keeping the line of every entry and field.
+
+Values are read as JSON would hold them: a date such as ``2020-04-01`` stays text, so that the
+shape checks (jsonschema, see shapes.py) see every file the same way.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ class Entry:
     line: int
     data: dict
     lines: dict[str, int] = field(default_factory=dict)
+    invalid: set[str] = field(default_factory=set)  # keys whose value has the wrong shape (shapes.py)
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.line)
@@ -31,8 +36,18 @@ class Entry:
         return key in self.data
 
 
+class Loader(yaml.SafeLoader):
+    """PyYAML's safe loader without timestamps: dates stay text, as in JSON."""
+
+
+Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _construct(node: yaml.Node):
-    loader = yaml.SafeLoader("")
+    loader = Loader("")
     try:
         return loader.construct_document(node)
     finally:
@@ -46,7 +61,7 @@ def load_entries(text: str, path: str, key: str | None = None) -> tuple[list[Ent
     document of the wrong shape.
     """
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=Loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line = mark.line + 1 if mark else 1

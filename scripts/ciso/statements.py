@@ -7,7 +7,7 @@ Two sources, nothing else:
 * ``suivi/mises-a-jour.csv``: the append-only log of progress updates staff
   record with ``ciso suivi ajouter`` (one line per update).
 
-Both become rows of the ``suivi`` table; the computed tables of views.py pick the latest statement.
+Both become rows of the ``suivi`` table; the rollups of rollups.py pick the latest statement.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 
 from .plan import Plan
 from .problems import Problem
+from .shapes import NOTE_SCHEMA, PLAN_STATUS_SCHEMA, read_checked
 from .spreadsheet import is_formula_like
 from .staging import fsync_dir
-from .yamlsource import load_entries
 
 PLAN_STATUS_FILE = Path("suivi") / "statuts-du-plan.yml"
 LOG_FILE = Path("suivi") / "mises-a-jour.csv"
@@ -288,17 +288,11 @@ def read_plan_statuses(
     shown = str(path)
     if not path.exists():
         return [], []
-    entries, problems = load_entries(path.read_bytes().decode("utf-8-sig"), shown)
+    entries, problems = read_checked(path, PLAN_STATUS_SCHEMA)  # those of the wrong shape are reported
     rows = []
-    allowed = {"plan", "element", "statut", "citation", "note", "date_fin"}
     for entry in entries:
         before = len(problems)
-        for key in entry.data:
-            if key not in allowed:
-                problems.append(
-                    Problem(shown, entry.line_of(key), f"champ « {key} » inconnu ({', '.join(sorted(allowed))})")
-                )
-        period, element = str(entry.get("plan")), str(entry.get("element"))
+        period, element = str(entry["plan"]), str(entry["element"])
         item = items.get((period, element))
         if period not in plans:
             problems.append(Problem(shown, entry.line_of("plan"), f"plan « {period} » inconnu"))
@@ -306,20 +300,16 @@ def read_plan_statuses(
             problems.append(
                 Problem(shown, entry.line_of("element"), f"élément {element} introuvable dans le plan {period}")
             )
-        if entry.get("statut") not in statuses:
+        if entry["statut"] not in statuses:
             problems.append(
                 Problem(
                     shown,
                     entry.line_of("statut"),
-                    f"statut « {entry.get('statut')} » inconnu ({', '.join(sorted(statuses))})",
+                    f"statut « {entry['statut']} » inconnu ({', '.join(sorted(statuses))})",
                 )
             )
-        quotation = entry.get("citation")
-        if not isinstance(quotation, str) or not quotation.strip():
-            problems.append(
-                Problem(shown, entry.line, "« citation » manquante : recopiez les mots du plan qui donnent ce statut")
-            )
-        elif item is not None and quotation not in item.texte:
+        quotation = entry["citation"]
+        if item is not None and quotation not in item.texte:
             where = "ailleurs dans le plan" if quotation in plans[period].text else "nulle part dans le plan"
             problems.append(
                 Problem(
@@ -330,7 +320,7 @@ def read_plan_statuses(
                 )
             )
         date_fin = entry.get("date_fin")
-        if date_fin is not None and parse_date(str(date_fin)) is None:
+        if date_fin is not None and parse_date(date_fin) is None:
             problems.append(Problem(shown, entry.line_of("date_fin"), f"date_fin « {date_fin} » invalide (AAAA-MM-JJ)"))
         if len(problems) > before:
             continue
@@ -450,8 +440,6 @@ def append_update(path: Path, values: dict) -> str:
 
 
 NOTES_FILE = Path("interne") / "notes.yml"
-NOTE_FIELDS = {"id", "date", "organisation", "plan", "element", "sensibilite", "note"}
-SENSITIVITIES = ("confidentiel", "risque_partenaire")
 
 
 def read_private_notes(
@@ -461,27 +449,16 @@ def read_private_notes(
     shown = str(path)
     if not path.exists():
         return [], []
-    entries, problems = load_entries(path.read_bytes().decode("utf-8-sig"), shown)
+    entries, problems = read_checked(path, NOTE_SCHEMA)  # those of the wrong shape are reported
     rows, seen = [], set()
     for entry in entries:
         before = len(problems)
-        for key in entry.data:
-            if key not in NOTE_FIELDS:
-                problems.append(
-                    Problem(shown, entry.line_of(key), f"champ « {key} » inconnu ({', '.join(sorted(NOTE_FIELDS))})")
-                )
-        note_id = entry.get("id")
-        if not isinstance(note_id, str) or not re.match(r"^[A-Za-z0-9_-]+$", note_id) or note_id in seen:
-            problems.append(Problem(shown, entry.line_of("id"), f"id « {note_id} » manquant, invalide ou en double"))
+        note_id = entry["id"]
+        if note_id in seen:
+            problems.append(Problem(shown, entry.line_of("id"), f"id « {note_id} » en double"))
         seen.add(note_id)
-        if parse_date(str(entry.get("date") or "")) is None:
-            problems.append(Problem(shown, entry.line_of("date"), "date manquante ou invalide (AAAA-MM-JJ)"))
-        if not isinstance(entry.get("note"), str) or not entry.get("note").strip():
-            problems.append(Problem(shown, entry.line, "« note » manquante"))
-        if entry.get("sensibilite") not in SENSITIVITIES:
-            problems.append(
-                Problem(shown, entry.line_of("sensibilite"), f"« sensibilite » : {' ou '.join(SENSITIVITIES)}")
-            )
+        if parse_date(entry["date"]) is None:
+            problems.append(Problem(shown, entry.line_of("date"), f"date « {entry['date']} » invalide (AAAA-MM-JJ)"))
         organisation = entry.get("organisation")
         if organisation is not None and organisation not in organisations:
             problems.append(Problem(shown, entry.line_of("organisation"), f"organisation « {organisation} » inconnue"))

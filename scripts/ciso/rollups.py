@@ -1,8 +1,10 @@
-"""The rollups: one SQL definition each, for pages, JSON and journalists.
+"""The rollups: tables computed at build time, one SQL definition each, for pages, JSON and journalists.
 
 ``load.materialise`` runs each query once at build time into a table of the same name
-(indexed; the published database is read-only, so they never go stale) and publishes
-the SQL in the ``calculs`` table, so anyone can recompute and compare.
+(indexed; the published database is read-only, so they never go stale), declares its foreign
+keys (``keys``: by column name from the data model, plus ``KEYS`` below where a name means
+different tables in different places), and publishes the SQL in the ``calculs`` table, so
+anyone can recompute and compare. Datasette then labels and links their columns itself.
 
 Progress rules (documented in metadata.yml and docs/regles-de-lecture.md too):
 
@@ -89,7 +91,7 @@ where {where}
 order by nb_activites_travail desc, nb_activites desc, p.nom
 """
 
-VIEWS: dict[str, str] = {
+ROLLUPS: dict[str, str] = {
     "statut_activites": f"""
 with candidats as (
     select a.id as activite_id, s.id as suivi_id, s.rang
@@ -250,9 +252,22 @@ order by st.ordre
     "autres_pays": PAYS.format(where="p.relation != 'partenaires'"),
 }
 
+# The progress chart's data (static/charts/avancement-objectifs.vl.json): one row per objective and
+# status with elements, in long format, with the status's label and colour (table statuts).
+ROLLUPS["avancement_objectifs_statuts"] = f"""
+select o.objectif_id, o.plan_id, 'Objectif ' || o.numero as objectif, o.titre,
+    st.id as statut, st.libelle as statut_libelle, st.couleur, st.ordre as statut_ordre,
+    case st.id {" ".join(f"when '{s}' then o.nb_{s}" for s in COUNTED)} end as nombre,
+    o.ordre
+from avancement_objectifs o
+cross join statuts st
+where nombre > 0
+order by o.ordre, st.ordre
+"""
+
 # --- IATI (see iati.py) ----------------------------------------------------------------------
 # What the IATI file says about each action, and how complete it is. The export writes its
-# elements from these views, and the self-assessment on /-/transparence counts their rows, so
+# elements from these rollups, and the self-assessment on /-/transparence counts their rows, so
 # the file, the page and a journalist's query agree.
 
 # IATI OrganisationType of a partner, from our type and its country (null when the mapping is
@@ -270,7 +285,7 @@ case
 end
 """
 
-IATI_VIEWS: dict[str, str] = {
+IATI_ROLLUPS: dict[str, str] = {
     # recipient-country: the countries where the action's activities take place or where CISO's partners
     # are (activites_pays.nature = 'travail'), except CISO's own; an activity that the plan makes conditional
     # (declared status « conditionnel ») does not count: nothing says it happens. With several countries,
@@ -421,4 +436,229 @@ from comptes
 order by plan_id, ordre
 """,
 }
-VIEWS.update(IATI_VIEWS)
+ROLLUPS.update(IATI_ROLLUPS)
+
+# --- /-/transparence ----------------------------------------------------------------------------
+# The page's figures and lists, computed here once, so that the page reads two tables and a
+# journalist the same numbers. ``transparence_chiffres``: each figure, and the table (with its
+# filters, a JSON object of column = value) whose row count it is, so the page links every
+# number to the rows that make it. ``transparence_listes`` and ``transparence_iati`` (the IATI
+# section): each list the page shows, one row per item, a JSON object with the related names, in
+# page order (``rang``).
+
+LATEST_PLAN = "(select max(id) from plans)"
+
+
+def _figure(key: str, section: str, label: str, table: str, where: str = "", filters: str = "'{}'") -> str:
+    """SQL: one row of transparence_chiffres, counting ``table`` rows that match ``where``."""
+    condition = f" where {where}" if where else ""
+    return (
+        f"select '{key}' as cle, '{section}' as section, {label} as libelle, "
+        f"(select count(*) from [{table}]{condition}) as valeur, '{table}' as table_source, {filters} as filtres"
+    )
+
+
+_FIGURES = [
+    _figure("financements", "financement", "'Financements nommés'", "financements"),
+    # one per funding status, in the statuses' order
+    """select * from (select 'financements.' || st.id, 'financement', st.libelle,
+        (select count(*) from financements f where f.statut = st.id), 'financements', json_object('statut', st.id)
+    from statuts_financement st order by st.ordre)""",
+    _figure("partenariats", "partenaires", "'Partenariats'", "partenariats"),
+    """select * from (select 'partenariats.' || r.id, 'partenaires', r.libelle,
+        (select count(*) from partenariats pa where pa.role = r.id), 'partenariats', json_object('role', r.id)
+    from roles_partenariat r where exists (select 1 from partenariats pa where pa.role = r.id) order by r.libelle)""",
+    _figure(
+        "organisations",
+        "partenaires",
+        "'Organisations autres que le CISO'",
+        "organisations",
+        "id != 'ciso'",
+        "json_object('id__not', 'ciso')",
+    ),
+    _figure("pays", "partenaires", "'Pays nommés'", "pays"),
+    _figure("pays_partenaires", "partenaires", "'Pays partenaires'", "pays_partenaires"),
+    _figure("autres_pays", "partenaires", "'Autres pays nommés'", "autres_pays"),
+    _figure("positions", "plaidoyer", "'Positions de plaidoyer'", "positions"),
+    _figure("equipe", "gouvernance", "'Rôles de l''équipe'", "equipe"),
+    _figure("instances", "gouvernance", "'Instances et comités'", "instances"),
+    """select * from (select 'corrections.' || operation, 'lecture', operation, count(*), 'corrections_liens',
+        json_object('operation', operation)
+    from corrections_liens group by operation order by operation)""",
+    _figure("sources", "sources", "'Fichiers sources'", "sources"),
+    _figure("iati.activites", "iati", "'Activités IATI'", "iati_activites"),
+    _figure("iati.regles", "iati", "'Règles IATI vérifiées'", "regles_iati"),
+    _figure(
+        "iati.erreurs",
+        "iati",
+        "'Erreurs'",
+        "controles_iati",
+        "gravite = 'erreur'",
+        "json_object('gravite', 'erreur')",
+    ),
+    _figure(
+        "iati.avertissements",
+        "iati",
+        "'Avertissements'",
+        "controles_iati",
+        "gravite = 'avertissement'",
+        "json_object('gravite', 'avertissement')",
+    ),
+    _figure(
+        "iati.non_classees",
+        "iati",
+        "'Actions sans secteur, plan le plus récent'",
+        "iati_activites",
+        f"avec_secteur = 0 and plan_id = {LATEST_PLAN}",
+        f"json_object('avec_secteur', 0, 'plan_id', {LATEST_PLAN})",
+    ),
+    _figure("plans", "sources", "'Plans'", "plans"),
+]
+
+TRANSPARENCY_FIGURES = (
+    "select cle, section, libelle, valeur, table_source, filtres, row_number() over () as ordre from (\n"
+    + "\nunion all\n".join(_FIGURES)
+    + "\n)"
+)
+
+
+def _list(name: str, sql: str) -> str:
+    """SQL: the rows of one list of the page, each a JSON object (column ``objet`` of ``sql``), in order."""
+    return f"select '{name}' as liste, row_number() over () as rang, objet from ({sql})"
+
+
+_ACTIONS_OF = """json((select json_group_array(json_object('id', ac.id, 'numero', ac.numero)) from (
+        select ac.id, ac.numero from {link} l join actions ac on ac.id = l.action_id
+        where l.{own} = {alias}.id order by ac.ordre) ac))"""
+
+_LISTS = {
+    "financements": """select json_object(
+        'id', f.id, 'nom', f.nom, 'sigle', f.sigle, 'organisation_id', f.organisation_id, 'organisation_nom', o.nom,
+        'statut', f.statut, 'statut_libelle', st.libelle, 'remplace_par', f.remplace_par, 'remplace_par_nom', r.nom,
+        'debut', f.debut, 'fin', f.fin, 'objet', f.objet, 'plan_id', f.plan_id, 'ligne', f.ligne,
+        'citation_markup', f.citation_markup, 'note', f.note,
+        'actions', """
+    + _ACTIONS_OF.format(link="financements_actions", own="financement_id", alias="f")
+    + """) as objet
+    from financements f
+    left join organisations o on o.id = f.organisation_id
+    join statuts_financement st on st.id = f.statut
+    left join financements r on r.id = f.remplace_par
+    order by st.ordre, f.nom""",
+    "partenariats": """select json_object(
+        'id', pa.id, 'organisation_id', pa.organisation_id, 'organisation_nom', o.nom, 'sigle', o.sigle,
+        'pays_id', o.pays_id, 'pays_nom', p.nom, 'role', pa.role, 'role_libelle', r.libelle, 'objet', pa.objet,
+        'condition_citation', pa.condition_citation, 'condition_citation_markup', pa.condition_citation_markup,
+        'condition_citation_ligne', pa.condition_citation_ligne, 'plan_id', pa.plan_id, 'ligne', pa.ligne,
+        'citation_markup', pa.citation_markup, 'note', pa.note,
+        'actions', """
+    + _ACTIONS_OF.format(link="partenariats_actions", own="partenariat_id", alias="pa")
+    + """) as objet
+    from partenariats pa
+    join organisations o on o.id = pa.organisation_id
+    left join pays p on p.id = o.pays_id
+    join roles_partenariat r on r.id = pa.role
+    order by r.id, o.nom""",
+    "positions": """select json_object(
+        'id', po.id, 'titre', po.titre, 'cible', po.cible, 'cible_citation', po.cible_citation,
+        'cible_citation_markup', po.cible_citation_markup, 'cible_citation_ligne', po.cible_citation_ligne,
+        'plan_id', po.plan_id, 'ligne', po.ligne, 'citation_markup', po.citation_markup, 'note', po.note,
+        'instruments', json((select json_group_array(json_object('id', i.id, 'titre', i.titre)) from (
+            select i.id, i.titre from json_each(po.instruments) j join instruments i on i.id = j.value
+            order by j.key) i)),
+        'actions', json((select json_group_array(json_object(
+                'id', ac.id, 'numero', ac.numero, 'titre_markup', ac.titre_markup, 'plan_id', ac.plan_id,
+                'objectif', ac.objectif)) from (
+            select ac.id, ac.numero, ac.titre_markup, ac.plan_id, o.numero as objectif
+            from json_each(po.actions) j join actions ac on ac.id = j.value join objectifs o on o.id = ac.objectif_id
+            order by j.key) ac)),
+        'pays', json((select json_group_array(json_object('id', p.id, 'nom', p.nom)) from (
+            select j.value as id, coalesce(p.nom, j.value) as nom from json_each(po.pays) j
+            left join pays p on p.id = j.value order by j.key) p))
+    ) as objet
+    from positions po order by po.rowid""",
+    "pays_partenaires": "select json_object('pays_id', pays_id, 'nom', nom, 'code_numerique', code_numerique, "
+    "'relation', relation, 'nb_activites_travail', nb_activites_travail, 'nb_activites', nb_activites, "
+    "'nb_organisations', nb_organisations, 'nb_partenariats', nb_partenariats, 'nb_positions', nb_positions, "
+    "'relation_citation', relation_citation, 'relation_citation_ligne', relation_citation_ligne, "
+    "'plan_id', plan_id) as objet from pays_partenaires order by rowid",
+    "autres_pays": "select json_object('pays_id', pays_id, 'nom', nom, 'relation', relation, "
+    "'nb_activites', nb_activites, 'relation_citation', relation_citation, "
+    "'relation_citation_ligne', relation_citation_ligne, 'plan_id', plan_id) as objet from autres_pays order by rowid",
+    "equipe": """select json_object('id', id, 'role', role, 'statut_emploi', statut_emploi, 'temps', temps,
+        'debut', debut, 'fin', fin, 'plan_id', plan_id, 'ligne', ligne, 'citation_markup', citation_markup) as objet
+    from equipe order by rowid""",
+    "instances": """select json_object('id', id, 'intitule', intitule, 'sigle', sigle, 'type', type, 'etat', etat,
+        'creation', creation, 'mandat', mandat, 'plan_id', plan_id, 'ligne', ligne,
+        'citation_markup', citation_markup) as objet
+    from instances order by type desc, rowid""",
+    "regles_lecture": """select json_object('id', id, 'domaine', domaine, 'resultat', resultat,
+        'formulation', formulation, 'explication', explication, 'nb_lectures', nb_lectures) as objet
+    from regles_lecture order by ordre""",
+    # every reference file, and the files of the five latest plans (all of them are in the sources table)
+    "sources": """select json_object('fichier', fichier, 'type', type, 'plan_id', plan_id, 'sha256', sha256,
+        'lignes', lignes) as objet
+    from sources where type != 'plan' or plan_id in (select id from plans order by id desc limit 5)
+    order by type, fichier""",
+    "plans": """select json_object('id', id, 'titre', titre, 'fichier', fichier, 'sha256', sha256) as objet
+    from plans order by id""",
+}
+_IATI_LISTS = {
+    # IATI: the self-assessment and the sectors of the latest plan (the others are one link away)
+    "iati_criteres": f"""select json_object('plan_id', plan_id, 'critere', critere, 'libelle', libelle,
+        'explication', explication, 'colonne', colonne, 'nb_actions_remplies', nb_actions_remplies,
+        'nb_actions', nb_actions, 'part', part) as objet
+    from auto_evaluation_iati where plan_id = {LATEST_PLAN} order by ordre""",
+    "iati_secteurs": f"""select json_object('id', s.id, 'code', s.code, 'libelle', s.libelle,
+        'justification', s.justification, 'plan_id', s.plan_id, 'ligne', s.ligne, 'citation', s.citation,
+        'citation_markup', s.citation_markup,
+        'numeros', json((select json_group_array(numero) from (select ac.numero from secteurs_actions sa
+            join actions ac on ac.id = sa.action_id where sa.secteur_id = s.id order by ac.ordre)))) as objet
+    from secteurs s where s.plan_id = {LATEST_PLAN} order by s.code""",
+    "iati_non_classees": f"""select json_object('action_id', action_id, 'plan_id', plan_id, 'numero', numero,
+        'titre', titre) as objet
+    from iati_activites where avec_secteur = 0 and plan_id = {LATEST_PLAN} order by ordre""",
+    # the warnings the IATI validator would give, by rule, with the actions concerned
+    "iati_avertissements": """select json_object('id', r.id, 'message', r.message, 'controle', r.controle,
+        'correction', r.correction, 'nb_constats', r.nb_constats,
+        'actions', json((select json_group_array(json_object('action_id', action_id, 'numero', numero,
+                'plan_id', plan_id)) from (
+            select distinct c.action_id, a.numero, a.plan_id, a.ordre from controles_iati c
+            join actions a on a.id = c.action_id where c.regle_id = r.id order by a.ordre)))) as objet
+    from regles_iati r where r.gravite = 'avertissement' and r.nb_constats > 0 order by r.ordre""",
+    "iati_repartitions": """select json_object('action_id', action_id, 'nb_pays', nb_pays) as objet from (
+        select distinct action_id, nb_pays, ordre from iati_pays where nb_pays > 1 order by ordre)""",
+    "iati_statuts": """select json_object('id', id, 'libelle', libelle, 'code_iati', code_iati) as objet
+    from statuts order by ordre""",
+    "iati_parametres": """select json_object('cle', cle, 'valeur', valeur, 'origine', origine) as objet
+    from parametres_iati order by cle""",
+}
+
+TRANSPARENCY_LISTS = "\nunion all\n".join(_list(name, sql) for name, sql in _LISTS.items())
+IATI_LISTS = "\nunion all\n".join(_list(name, sql) for name, sql in _IATI_LISTS.items())
+LISTS = (*_LISTS, *_IATI_LISTS)  # every list's name
+
+# Computed after the IATI checks (load.py), which they count.
+AFTER_CHECKS = ("transparence_chiffres", "transparence_listes", "transparence_iati")
+ROLLUPS.update(zip(AFTER_CHECKS, (TRANSPARENCY_FIGURES, TRANSPARENCY_LISTS, IATI_LISTS), strict=True))
+
+# Keys whose column name means a different table elsewhere (``statut``: a progress status here, a
+# funding status in financements); every other key is found by its name (model.KEYS).
+STATUS = {"statut": "statuts", "statut_declare": "statuts", "depend_de_statut": "statuts", "suivi_id": "suivi"}
+KEYS: dict[str, dict[str, str]] = {
+    "statut_activites": STATUS,
+    "statut_actions": STATUS,
+    "statut_elements": STATUS,
+    "avancement_objectifs_statuts": STATUS,
+    "iati_activites": STATUS,
+    "financements_par_statut": {"statut": "statuts_financement"},
+    "transparence_chiffres": {"table_source": "dictionnaire_tables"},
+}
+
+
+def keys(name: str, columns: list[str]) -> list[tuple[str, str]]:
+    """(column, table) of each foreign key of a rollup: declared above, else by name (model.KEYS)."""
+    from .model import KEYS as BY_NAME
+
+    own = KEYS.get(name, {})
+    return [(c, own.get(c) or BY_NAME[c]) for c in columns if c in own or c in BY_NAME]
