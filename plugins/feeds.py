@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from ciso.catalogue import PUBLISHER
 from ciso.fr import date_fr
-from ciso.web import DATABASE, absolute_url, check_visible, public_address
+from ciso.web import DATABASE, absolute_url, check_visible, metadata, public_address
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from lxml import etree
@@ -152,8 +152,8 @@ async def feed_xml(datasette, request, plan: str | None) -> bytes:
     _add(_add(feed, "author"), "name", publisher["nom"] if publisher else "CISO")
     _add(feed, "link", rel="self", type="application/atom+xml", href=url(feed_path(plan)))
     _add(feed, "link", rel="alternate", type="text/html", href=url(page_path(plan)))
-    if datasette.metadata("license"):
-        _add(feed, "rights", f"Licence : {datasette.metadata('license')}")
+    if metadata(datasette, "license"):
+        _add(feed, "rights", "Licence : " + metadata(datasette, "license"))
     for update in updates:
         add_entry(feed, update, url)
     return etree.tostring(feed, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -28,7 +28,9 @@ from ciso.web import (
     downloads_dir,
     is_staff_site,
     json_for_script,
+    metadata,
     public_address,
+    tables_metadata,
 )
 from datasette import hookimpl
 from datasette.utils import tilde_encode
@@ -95,7 +97,7 @@ async def structured_data(datasette) -> str:
     """The schema.org Dataset, as JSON safe inside ``<script type="application/ld+json">``."""
     info = await described(datasette)
     facts = info["faits"]
-    dataset = catalogue.schema_org(facts, datasette.metadata(), info["fichiers"], page_url(datasette, facts["adresse"]))
+    dataset = catalogue.schema_org(facts, metadata(datasette), info["fichiers"], page_url(datasette, facts["adresse"]))
     return json_for_script(dataset)
 
 
@@ -119,7 +121,7 @@ async def sitemap_paths(datasette) -> list[str]:
             continue
         for row in await db.execute(sql):
             paths.append(pattern.format(**{k: tilde_encode(str(row[k])) for k in row.keys()}))
-    described_tables = datasette.metadata("tables", database=DATABASE) or {}
+    described_tables = tables_metadata(datasette, DATABASE)
     existing = set(await db.table_names()) | set(await db.view_names())
     hidden = set(await db.hidden_table_names())
     paths += [TABLE_PAGE.format(table=tilde_encode(name)) for name in described_tables if name in existing - hidden]
@@ -143,7 +145,7 @@ async def catalogue_view(datasette, request):
     info = await described(datasette)
     facts = info["faits"]
     url = absolute(datasette, request, facts["adresse"])
-    document = catalogue.dcat(facts, datasette.metadata(), info["fichiers"], url)
+    document = catalogue.dcat(facts, metadata(datasette), info["fichiers"], url)
     rdf_format, content_type = CATALOGUE_FORMATS[request.url_vars["format"]]
     text = json.dumps(document, ensure_ascii=False, indent=2)
     if rdf_format is not None:

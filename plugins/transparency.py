@@ -19,7 +19,7 @@ from ciso.iati import FILE_NAME as IATI_FILE
 from ciso.model import TABLES
 from ciso.rollups import LISTS
 from ciso.site import DOWNLOADS
-from ciso.web import check_visible, downloads_dir, static_url
+from ciso.web import check_visible, downloads_dir, static_url, tables_metadata
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
@@ -169,7 +169,7 @@ async def downloads_page(datasette, request):
     await check_visible(datasette, request)
     db = datasette.get_database(DATABASE)
     counts = await db.table_counts(limit=1000)
-    meta = datasette.metadata("tables", database=DATABASE) or {}
+    meta = tables_metadata(datasette, DATABASE)
     folder = downloads_dir(datasette)
     base = datasette.urls.path(f"/{DOWNLOADS}")
     tables = []

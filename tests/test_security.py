@@ -378,7 +378,7 @@ PUBLIC_PATHS = {
     "/-/recherche.json?q=note+de+travail": (200, '"total": 0'),
     "/-/recherche.json?q=partenaire+expos%C3%A9": (200, '"total": 0'),
     "/-/dictionnaire": (200, "suivi"),
-    "/-/dictionnaire.csv": (200, "suivi"),
+    "/ciso/dictionnaire.csv?_stream=on": (200, "suivi"),
     "/_memory": (404, None),
     "/_memory.json?sql=select+1": (404, None),
     "/interne": (404, None),

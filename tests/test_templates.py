@@ -139,9 +139,6 @@ def test_a_copy_without_its_header_would_be_caught():
 
 CHANGING = re.compile(r"\.(metadata|plugin_config|permission_allowed|get_canned_queries|get_canned_query)\(")
 HOME = ROOT / "scripts" / "ciso" / "web.py"
-# Still to move to ciso.web (tables_metadata) by the data-model work on these files (issue 14):
-# each entry fails as soon as its file no longer needs it, so the list only shrinks.
-PENDING = {"plugins/transparency.py", "plugins/dictionary.py"}
 
 
 def callers() -> dict[str, list[str]]:
@@ -155,6 +152,5 @@ def callers() -> dict[str, list[str]]:
 
 def test_datasette_apis_that_change_in_1_0_are_called_from_ciso_web_only():
     found = callers()
-    assert set(found) - PENDING == set(), found
-    assert PENDING <= set(found), f"no longer calls them: remove from PENDING {PENDING - set(found)}"
+    assert found == {}, found
     assert CHANGING.search(HOME.read_text(encoding="utf-8"))
