@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import click
+from tabulate import tabulate
 
 from . import __version__
 from .build import build as build_database
@@ -402,11 +403,20 @@ def suivi_liste(plan, data_dir: Path, db_path: Path):
         if plan is not None and plan not in plans:
             raise Erreur(f"plan « {plan} » inconnu (plans : {', '.join(plans)})")
         rows = conn.execute(sql, {"plan": plan}).fetchall()
-    click.echo(f"{'plan':<10} {'numéro':<7} {'niveau':<9} {'statut':<13} {'source':<12} {'date':<10}  texte")
-    for period, numero, niveau, statut, source, date, texte, sans_suivi, _ in rows:
-        origin = "aucun suivi" if sans_suivi else (source or "activités")
-        text = texte if len(texte) <= 60 else texte[:59] + "…"
-        click.echo(f"{period:<10} {numero:<7} {niveau:<9} {statut:<13} {origin:<12} {date or '':<10}  {text}")
+    table = [
+        (
+            period,
+            numero,
+            niveau,
+            statut,
+            "aucun suivi" if sans_suivi else (source or "activités"),
+            date or "",
+            texte if len(texte) <= 60 else texte[:59] + "…",
+        )
+        for period, numero, niveau, statut, source, date, texte, sans_suivi, _ in rows
+    ]
+    headers = ("plan", "numéro", "niveau", "statut", "source", "date", "texte")
+    click.echo(tabulate(table, headers, tablefmt="plain", disable_numparse=True))
 
 
 def fail_export(error: Exception, export_dir: Path | None) -> None:
