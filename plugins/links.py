@@ -20,7 +20,7 @@ import re
 
 from ciso.model import ARRAY_KEYS, ARRAYS, BY_NAME, KEYS, LINE_NAMES, LINES, TABLES
 from datasette import hookimpl
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 DATABASE = "ciso"
 # Facets on 0/1 columns.
@@ -68,11 +68,22 @@ def is_plan_line(table: str, column: str) -> bool:
     return column in LINES.get(table, ()) if table in BY_NAME else column in LINE_NAMES
 
 
-def link(datasette, table: str, value: str, label: str | None) -> str:
-    href = datasette.urls.row(DATABASE, table, value)
-    if label is None:
-        return f'<a href="{escape(href)}">{escape(value)}</a>'
-    return f'<a href="{escape(href)}">{escape(label)}</a>&nbsp;<em>{escape(value)}</em>'
+def link(datasette, table: str, value: str, label: str | None) -> Markup:
+    """A link to a row, with its label: the same few hundred ids fill every page, so each link is
+    written once per Datasette instance (the database is immutable)."""
+    made = datasette.__dict__.get("_ciso_links")
+    if made is None:
+        made = datasette._ciso_links = {}
+    key = (table, value, label)
+    html = made.get(key)
+    if html is None:
+        href = datasette.urls.row(DATABASE, table, value)
+        if label is None:
+            html = Markup('<a href="{}">{}</a>').format(href, value)
+        else:
+            html = Markup('<a href="{}">{}</a>&nbsp;<em>{}</em>').format(href, label, value)
+        made[key] = html
+    return html
 
 
 async def facet_labels(datasette, table: str) -> dict[str, dict[str, str]]:
@@ -89,7 +100,7 @@ def render_plan_line(datasette, row, value):
     if not isinstance(value, int) or not isinstance(plan, str):
         return None
     href = datasette.urls.path(f"/-/source/{plan}") + f"#L{value}"
-    return Markup(f'<a href="{escape(href)}" title="Ligne {value} du plan {escape(plan)}">{value}</a>')
+    return Markup('<a href="{}" title="Ligne {} du plan {}">{}</a>').format(href, value, plan, value)
 
 
 def render_query_cell(datasette, row, column: str, value):
@@ -98,55 +109,120 @@ def render_query_cell(datasette, row, column: str, value):
         match = SOURCE_LINK.match(value)
         if match:
             href = datasette.urls.path(value)
-            return Markup(f'<a href="{escape(href)}">{escape(match["plan"])}, ligne {escape(match["ligne"])}</a>')
+            return Markup('<a href="{}">{}, ligne {}</a>').format(href, match["plan"], match["ligne"])
     if (
         column == "id"
         and isinstance(value, str)
         and "table_source" in row.keys()
         and row["table_source"] in SEARCHED_TABLES
     ):
-        return Markup(link(datasette, row["table_source"], value, None))
+        return link(datasette, row["table_source"], value, None)
     return None
+
+
+def linked(datasette, known: dict, target: str, value) -> Markup | None:
+    if isinstance(value, str) and target in known:
+        return link(datasette, target, value, known[target].get(value))
+    return None
+
+
+def linked_array(datasette, known: dict, target: str, value: str) -> Markup:
+    arrays = datasette.__dict__.setdefault("_ciso_arrays", {})
+    html = arrays.get((target, value))
+    if html is None:
+        ids = json.loads(value)
+        names = known.get(target, {})
+        html = Markup(", ").join(link(datasette, target, i, names.get(i)) for i in ids)
+        html = arrays[(target, value)] = html or Markup('<span class="ciso-vide">—</span>')
+    return html
 
 
 async def render_link(datasette, target: str, value) -> Markup | None:
-    known = await labels(datasette)
-    if isinstance(value, str) and target in known:
-        return Markup(link(datasette, target, value, known[target].get(value)))
-    return None
+    return linked(datasette, await labels(datasette), target, value)
 
 
 async def render_array(datasette, target: str, value: str) -> Markup | None:
-    ids = json.loads(value)
-    if not ids:
-        return Markup('<span class="ciso-vide">—</span>')
-    names = (await labels(datasette)).get(target, {})
-    return Markup(", ".join(link(datasette, target, i, names.get(i)) for i in ids))
+    return linked_array(datasette, await labels(datasette), target, value)
 
 
-@hookimpl
-def render_cell(row, value, column, table, database, datasette):
-    if database != DATABASE or isinstance(value, dict):  # a dict: a key Datasette already linked
-        return None
-    if table is None:
-        query_cell = render_query_cell(datasette, row, column, value)
-        if query_cell is not None or column not in KEYS:
-            return query_cell
-        return lambda: render_link(datasette, KEYS[column], value)
-    if is_plan_line(table, column):
-        return render_plan_line(datasette, row, value)
-    target = array_target(table, column)
-    if target and isinstance(value, str) and value.startswith("["):
+# --------------------------------------------------------------------------- cells
+# plugins/cells.py holds the site's one render_cell hook; it asks ``handler`` once per
+# (table, column) which function renders that column's cells, then calls it for each cell.
+
+
+def query_key_cell(datasette, row, value, column):
+    known = datasette.__dict__.get("_ciso_labels")
+    if known is not None:
+        return linked(datasette, known, KEYS[column], value)
+    return lambda: render_link(datasette, KEYS[column], value)
+
+
+def search_result_cell(datasette, row, value, column):
+    if isinstance(value, str) and "table_source" in row.keys() and row["table_source"] in SEARCHED_TABLES:
+        return link(datasette, row["table_source"], value, None)
+    return None
+
+
+def source_link_cell(datasette, row, value, column):
+    return render_query_cell(datasette, row, column, value)
+
+
+def plan_line_cell(datasette, row, value, column):
+    return render_plan_line(datasette, row, value)
+
+
+def array_cell(target: str):
+    def render(datasette, row, value, column):
+        if not isinstance(value, str) or not value.startswith("["):
+            return None
+        known = datasette.__dict__.get("_ciso_labels")
+        if known is not None:
+            return linked_array(datasette, known, target, value)
         return lambda: render_array(datasette, target, value)
-    known = datasette.__dict__.get("_ciso_keys", {}).get(table)
-    if known is not None and column not in known:
-        return None
 
-    async def inner():
-        other = (await keys_of(datasette, table)).get(column)
-        return await render_link(datasette, other, value) if other else None
+    return render
 
-    return inner  # Datasette calls and awaits it (not at all if another plugin rendered the cell first)
+
+def key_cell(target: str):
+    def render(datasette, row, value, column):
+        known = datasette.__dict__.get("_ciso_labels")
+        if known is not None:
+            return linked(datasette, known, target, value)
+        return lambda: render_link(datasette, target, value)
+
+    return render
+
+
+def table_key_cell(table: str):
+    """Before the table's keys are read: read them (once), then render this cell."""
+
+    def render(datasette, row, value, column):
+        async def inner():
+            other = (await keys_of(datasette, table)).get(column)
+            return await render_link(datasette, other, value) if other else None
+
+        return inner
+
+    return render
+
+
+def handler(datasette, table: str | None, column: str):
+    """(function rendering the cells of this column or None, whether that answer is final)."""
+    if table is None:  # SQL query results, canned or not
+        if column == "lien_source":
+            return source_link_cell, True
+        if column == "id":
+            return search_result_cell, True
+        return (query_key_cell if column in KEYS else None), True
+    if is_plan_line(table, column):
+        return plan_line_cell, True
+    target = array_target(table, column)
+    if target:
+        return array_cell(target), True
+    keys = datasette.__dict__.get("_ciso_keys", {}).get(table)
+    if keys is None:
+        return table_key_cell(table), False
+    return (key_cell(keys[column]) if column in keys else None), True
 
 
 @hookimpl
