@@ -140,7 +140,7 @@ class Config:
     scale_concurrency: list[int] = field(default_factory=lambda: [10, 50])
     scale_seconds: int = 5  # per measure; longer for a slow page, up to scale_max_seconds
     scale_max_seconds: int = 20
-    stock_rounds: int = 4  # rounds per comparison with stock Datasette: requests / rounds each, sides alternating
+    stock_rounds: int = 10  # rounds per comparison with stock Datasette: requests / rounds each, sides alternating
     stock_pages: int = 0  # 0: every comparison of stock_comparisons()
 
 
