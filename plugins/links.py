@@ -9,7 +9,7 @@ facets by itself; the labels below come from the same place (``label_column_for_
 * JSON arrays of ids (``pays``, ``organisations``…): every id a link to its row, with its label,
   and their facets (templates/_facet_results.html, ``ciso_facettes``) named, not numbered;
 * query results: a column named like a key of the model (``action_id``) links to its row, a
-  search result to the row it names, and ``lien_source`` to the plan's line;
+  search result to the row it names and to its page (``page``), and ``lien_source`` to the plan's line;
 * lines of the plan (``ligne``…, from the model) link to that line of the published text.
 
 Keys and labels are read once per Datasette instance (the database is immutable).
@@ -106,6 +106,8 @@ def render_query_cell(datasette, row, column: str, value):
         and row["table_source"] in SEARCHED_TABLES
     ):
         return Markup(link(datasette, row["table_source"], value, None))
+    if column == "page" and isinstance(value, str) and value.startswith("/") and "table_source" in row.keys():
+        return Markup('<a href="{}">{}</a>').format(datasette.urls.path(value), value)  # a search result's page
     return None
 
 
