@@ -112,7 +112,9 @@ async def country_page(datasette, request):
     code = request.url_vars["code"]
     found = await rows(db, "select * from pays where id = :id", {"id": code})
     if not found:
-        raise NotFound(f"Pays « {code[:40]} » introuvable : l'adresse d'un pays est son code ISO à deux lettres (HT, MX…).")
+        raise NotFound(
+            f"Pays « {code[:40]} » introuvable : l'adresse d'un pays est son code ISO à deux lettres (HT, MX…)."
+        )
     params = {"id": code}
     data = {
         "pays": found[0],
@@ -225,9 +227,7 @@ async def organisation_page(datasette, request):
         "partenariats": await with_actions(
             db, await rows(db, PARTNERSHIPS.format(where="pa.organisation_id = :id"), params)
         ),
-        "financements": await with_actions(
-            db, await rows(db, FUNDING.format(where="f.organisation_id = :id"), params)
-        ),
+        "financements": await with_actions(db, await rows(db, FUNDING.format(where="f.organisation_id = :id"), params)),
     }
     return respond(request, data) or await render(datasette, request, "places_organisation.html", data)
 

@@ -369,8 +369,9 @@ async def progress_element(datasette, request):
                 **data,
                 "statuts": {s["id"]: s for s in statuts},
                 "voisins": [s["numero"] for s in siblings],
-                "fiche": datasette.urls.row(DATABASE, "activites" if data["niveau"] == "activite" else "actions",
-                                            element["element_id"]),
+                "fiche": datasette.urls.row(
+                    DATABASE, "activites" if data["niveau"] == "activite" else "actions", element["element_id"]
+                ),
                 "sql": sql_url(datasette, f"select * from {table} where {key} = :id", id=element["element_id"]),
                 "json": datasette.urls.path(element_path(plan, numero) + ".json"),
             },

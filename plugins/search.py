@@ -170,9 +170,7 @@ async def search_page(datasette, request):
     for g in groups:
         for row in g["resultats"]:
             row["href"] = datasette.urls.path(row["page"]) if row.get("page") else None
-    proposed = [
-        {"q": n, "href": datasette.urls.path("/-/recherche") + "?" + urlencode({"q": n})} for n in nearby
-    ]
+    proposed = [{"q": n, "href": datasette.urls.path("/-/recherche") + "?" + urlencode({"q": n})} for n in nearby]
     lists = {"pays": datasette.urls.path("/-/pays"), "themes": datasette.urls.table(DATABASE, "themes")}
     if as_json:
         if message:
