@@ -51,6 +51,9 @@ async def example_values(datasette) -> dict:
             {"pays": pays},
         ),
         "action": await first(db, "select action_id from activites group by action_id order by count(*) desc limit 1"),
+        "region": await first(
+            db, "select region_id from statut_par_region group by region_id order by sum(nb_activites) desc limit 1"
+        ),
     }
 
 
@@ -91,6 +94,9 @@ async def runnable_queries(datasette, values: dict) -> list[dict]:
 
 async def guide_data(datasette, request) -> dict:
     v = await example_values(datasette)
+    db = datasette.get_database(DATABASE)
+    v["action_numero"] = await first(db, "select numero from actions where id = :id", {"id": v["action"]})
+    v["activite_numero"] = await first(db, "select numero from activites where id = :id", {"id": v["activite"]})
     t = datasette.urls.table
     db_url = datasette.urls.database(DATABASE)
     token = await next_page_token(datasette, t(DATABASE, "activites", format="json") + "?_size=20")
@@ -128,6 +134,14 @@ async def guide_data(datasette, request) -> dict:
         "database": datasette.urls.path(f"/{DATABASE}.db"),
         "dictionary": t(DATABASE, "dictionnaire", format="csv") + "?_stream=on",
         "progress": datasette.urls.path("/-/progres.json"),
+        # The pages of elements, countries, regions and organisations (progress_pages.py, places.py).
+        "action_page": datasette.urls.path(f"/-/progres/{v['plan']}/{v['action_numero']}.json"),
+        "activite_page": datasette.urls.path(f"/-/progres/{v['plan']}/{v['activite_numero']}.json"),
+        "pays_index": datasette.urls.path("/-/pays.json"),
+        "pays_page": datasette.urls.path(f"/-/pays/{v['pays']}.json"),
+        "region_page": datasette.urls.path(f"/-/regions/{v['region']}.json"),
+        "organisations_index": datasette.urls.path("/-/organisations.json"),
+        "organisation_page": datasette.urls.path(f"/-/organisations/{v['organisation']}.json"),
         # Reusing elsewhere: feeds, catalogue, sitemap (plugins/feeds.py, plugins/findability.py).
         "feed": datasette.urls.path("/-/suivi.atom"),
         "feed_plan": datasette.urls.path(f"/-/suivi/{v['plan']}.atom"),
