@@ -20,6 +20,7 @@ import re
 
 from ciso.model import ARRAY_KEYS, ARRAYS, BY_NAME, KEYS, LINE_NAMES, LINES, TABLES
 from datasette import hookimpl
+from datasette.utils import tilde_decode
 from markupsafe import Markup, escape
 
 DATABASE = "ciso"
@@ -204,8 +205,6 @@ def extra_template_vars(template, database, table, datasette, request):
         pks = (request.url_vars or {}).get("pks")
 
         async def row_page():
-            from datasette.utils import tilde_decode
-
             return {"ciso_page": await page_of_row(datasette, table, tilde_decode(pks)) if pks else None}
 
         return row_page
