@@ -56,6 +56,14 @@ async def with_actions(db, entries: list[dict]) -> list[dict]:
     return entries
 
 
+async def with_counts(db, items: list[dict], rollup: str, key: str) -> list[dict]:
+    """Each item (a country, an organisation) with its rows of a ``statut_par_*`` rollup (``comptes``)."""
+    counts = await rows(db, f"select * from {rollup} order by {key}, statut_ordre")  # noqa: S608 (constants)
+    for item in items:
+        item["comptes"] = [n for n in counts if n[key] == item["id"]]
+    return items
+
+
 def respond(request, data: dict):
     return Response.json(data) if request.url_vars.get("format") == ".json" else None
 
@@ -89,7 +97,6 @@ async def countries_index(datasette, request):
         "(select count(*) from organisations o where o.pays_id = p.id and o.id != 'ciso') as nb_organisations "
         "from pays p order by p.relation = 'partenaires' desc, nb_activites_travail desc, nb_activites desc, p.nom",
     )
-    counts = await rows(db, "select * from statut_par_pays order by pays_id, statut_ordre")
     regions = await rows(
         db,
         "select r.id, r.nom, r.code_m49, r.niveau, r.alias, "
@@ -98,9 +105,7 @@ async def countries_index(datasette, request):
         "(select sum(nb_activites) from statut_par_region s where s.region_id = r.id) as nb_activites "
         "from regions r order by r.code_m49 = '019' or r.code_m49 = '142', r.nom",
     )
-    for c in countries:
-        c["comptes"] = [n for n in counts if n["pays_id"] == c["id"]]
-    data = {"pays": countries, "regions": regions}
+    data = {"pays": await with_counts(db, countries, "statut_par_pays", "pays_id"), "regions": regions}
     return respond(request, data) or await render(
         datasette, request, "places_countries.html", {**data, "carte": the_map(datasette)}
     )
@@ -198,10 +203,7 @@ async def organisations_index(datasette, request):
         "from organisations o join types_organisation t on t.id = o.type left join pays p on p.id = o.pays_id "
         "order by t.libelle, o.nom",
     )
-    counts = await rows(db, "select * from statut_par_organisation order by organisation_id, statut_ordre")
-    for o in organisations:
-        o["comptes"] = [n for n in counts if n["organisation_id"] == o["id"]]
-    data = {"organisations": organisations}
+    data = {"organisations": await with_counts(db, organisations, "statut_par_organisation", "organisation_id")}
     return respond(request, data) or await render(datasette, request, "places_organisations.html", data)
 
 
