@@ -95,8 +95,15 @@ async def runnable_queries(datasette, values: dict) -> list[dict]:
 async def guide_data(datasette, request) -> dict:
     v = await example_values(datasette)
     db = datasette.get_database(DATABASE)
-    v["action_numero"] = await first(db, "select numero from actions where id = :id", {"id": v["action"]})
-    v["activite_numero"] = await first(db, "select numero from activites where id = :id", {"id": v["activite"]})
+    # The pages of elements: /-/progres/{their plan}/{their number}.
+    v["action_page"] = await first(
+        db, "select plan_id || '/' || numero from actions where id = :id", {"id": v["action"]}
+    )
+    v["activite_page"] = await first(
+        db, "select plan_id || '/' || numero from activites where id = :id", {"id": v["activite"]}
+    )
+    v["action_numero"] = v["action_page"].split("/")[-1]
+    v["activite_numero"] = v["activite_page"].split("/")[-1]
     t = datasette.urls.table
     db_url = datasette.urls.database(DATABASE)
     token = await next_page_token(datasette, t(DATABASE, "activites", format="json") + "?_size=20")
@@ -135,8 +142,8 @@ async def guide_data(datasette, request) -> dict:
         "dictionary": t(DATABASE, "dictionnaire", format="csv") + "?_stream=on",
         "progress": datasette.urls.path("/-/progres.json"),
         # The pages of elements, countries, regions and organisations (progress_pages.py, places.py).
-        "action_page": datasette.urls.path(f"/-/progres/{v['plan']}/{v['action_numero']}.json"),
-        "activite_page": datasette.urls.path(f"/-/progres/{v['plan']}/{v['activite_numero']}.json"),
+        "action_page": datasette.urls.path(f"/-/progres/{v['action_page']}.json"),
+        "activite_page": datasette.urls.path(f"/-/progres/{v['activite_page']}.json"),
         "pays_index": datasette.urls.path("/-/pays.json"),
         "pays_page": datasette.urls.path(f"/-/pays/{v['pays']}.json"),
         "region_page": datasette.urls.path(f"/-/regions/{v['region']}.json"),

@@ -382,3 +382,39 @@ async def test_home_leads_the_public_to_where_and_how_far(ds, built):
     assert 'href="/-/regions/amerique-latine-caraibes"' in page
     plan = rows(built, "select * from avancement_plans order by plan_id desc limit 1")[0]
     assert f"{plan['nb_elements']} éléments" in page
+
+
+# --------------------------------------------------------------------------- a site under a prefix
+
+
+@pytest.mark.parametrize(
+    "path,links",
+    [
+        (
+            "/-/pays/HT",
+            ["/prefixe/-/progres/2020-2021/2.1.2", "/prefixe/-/organisations/ickl", "/prefixe/-/regions/caraibes"],
+        ),
+        ("/-/progres/2020-2021/2.1.2", ["/prefixe/-/pays/HT", "/prefixe/-/progres/2020-2021/2.1"]),
+        ("/-/recherche?q=haiti", ["/prefixe/-/pays/HT", "/prefixe/-/progres/2020-2021/2.1.2"]),
+        ("/", ["/prefixe/-/pays/HT", "/prefixe/-/regions/amerique-latine-caraibes", "/prefixe/-/progres"]),
+        ("/ciso/activites/2020-2021-2-1-2", ["/prefixe/-/progres/2020-2021/2.1.2"]),
+    ],
+)
+async def test_links_keep_the_base_url(built, path, links):
+    from ciso.site import datasette_kwargs
+    from datasette.app import Datasette
+
+    kwargs = datasette_kwargs(export_dir=built.parent / "export")
+    kwargs["settings"] = {**kwargs["settings"], "base_url": "/prefixe/"}
+    prefixed = Datasette(immutables=[str(built)], **kwargs)
+    response = await prefixed.client.get(path)  # the client adds the prefix
+    assert response.status_code == 200, path
+    for link in links:
+        assert f'href="{link}"' in response.text, (path, link)
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+async def test_public_pages_are_in_french(ds, path):
+    page = (await get(ds, path)).text
+    assert '<html lang="fr">' in page
+    assert_no_english(page)
