@@ -8,6 +8,8 @@ and the partnerships, funding and advocacy positions that concern them, each wit
 plan line. Ids are those of the database (``pays.id``, ``organisations.id``, ``regions.id``).
 """
 
+from urllib.parse import quote
+
 from ciso.web import check_visible, static_url
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
@@ -116,6 +118,13 @@ async def country_page(datasette, request):
     db = datasette.get_database(DATABASE)
     code = request.url_vars["code"]
     found = await rows(db, "select * from pays where id = :id", {"id": code})
+    if (
+        not found
+        and code != code.upper()
+        and await rows(db, "select id from pays where id = :id", {"id": code.upper()})
+    ):
+        suffix = request.url_vars.get("format") or ""
+        return Response.redirect(datasette.urls.path(f"/-/pays/{quote(code.upper(), safe='')}{suffix}"))  # ht -> HT
     if not found:
         raise NotFound(
             f"Pays « {code[:40]} » introuvable : l'adresse d'un pays est son code ISO à deux lettres (HT, MX…)."

@@ -139,6 +139,12 @@ async def test_dependencies_are_shown_both_ways(ds, built):
         assert "cette activité est « Reporté »" in page and p["citation"] in page
 
 
+async def test_a_country_code_in_lower_case_leads_to_the_country(ds):
+    response = await ds.client.get("/-/pays/ht")
+    assert response.status_code == 302 and response.headers["location"] == "/-/pays/HT"
+    assert (await ds.client.get("/-/pays/ht.json")).headers["location"] == "/-/pays/HT.json"
+
+
 @pytest.mark.parametrize("path,message", NOT_FOUND)
 async def test_unknown_ids_are_french_404s_in_html_and_json(ds, path, message):
     response = await ds.client.get(path)
