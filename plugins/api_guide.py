@@ -51,6 +51,9 @@ async def example_values(datasette) -> dict:
             {"pays": pays},
         ),
         "action": await first(db, "select action_id from activites group by action_id order by count(*) desc limit 1"),
+        "region": await first(
+            db, "select region_id from statut_par_region group by region_id order by sum(nb_activites) desc limit 1"
+        ),
     }
 
 
@@ -91,6 +94,16 @@ async def runnable_queries(datasette, values: dict) -> list[dict]:
 
 async def guide_data(datasette, request) -> dict:
     v = await example_values(datasette)
+    db = datasette.get_database(DATABASE)
+    # The pages of elements: /-/progres/{their plan}/{their number}.
+    v["action_page"] = await first(
+        db, "select plan_id || '/' || numero from actions where id = :id", {"id": v["action"]}
+    )
+    v["activite_page"] = await first(
+        db, "select plan_id || '/' || numero from activites where id = :id", {"id": v["activite"]}
+    )
+    v["action_numero"] = v["action_page"].split("/")[-1]
+    v["activite_numero"] = v["activite_page"].split("/")[-1]
     t = datasette.urls.table
     db_url = datasette.urls.database(DATABASE)
     token = await next_page_token(datasette, t(DATABASE, "activites", format="json") + "?_size=20")
@@ -128,6 +141,14 @@ async def guide_data(datasette, request) -> dict:
         "database": datasette.urls.path(f"/{DATABASE}.db"),
         "dictionary": t(DATABASE, "dictionnaire", format="csv") + "?_stream=on",
         "progress": datasette.urls.path("/-/progres.json"),
+        # The pages of elements, countries, regions and organisations (progress_pages.py, places.py).
+        "action_page": datasette.urls.path(f"/-/progres/{v['action_page']}.json"),
+        "activite_page": datasette.urls.path(f"/-/progres/{v['activite_page']}.json"),
+        "pays_index": datasette.urls.path("/-/pays.json"),
+        "pays_page": datasette.urls.path(f"/-/pays/{v['pays']}.json"),
+        "region_page": datasette.urls.path(f"/-/regions/{v['region']}.json"),
+        "organisations_index": datasette.urls.path("/-/organisations.json"),
+        "organisation_page": datasette.urls.path(f"/-/organisations/{v['organisation']}.json"),
         # Reusing elsewhere: feeds, catalogue, sitemap (plugins/feeds.py, plugins/findability.py).
         "feed": datasette.urls.path("/-/suivi.atom"),
         "feed_plan": datasette.urls.path(f"/-/suivi/{v['plan']}.atom"),

@@ -2,7 +2,7 @@
 
 An entry is one update of the journal (data/suivi/mises-a-jour.csv, rows of table ``suivi``
 whose source is ``mise_a_jour``): the element, its status, date, progress, note, proof, who
-recorded it (a role), and a link to the element on its objective's progress page. The plan's
+recorded it (a role), and a link to the element's own page. The plan's
 own statements are not news and are left out. The latest ``LIMIT`` updates, newest first; a
 feed with no update recorded yet is a valid, empty feed.
 
@@ -55,9 +55,8 @@ def page_path(plan: str | None) -> str:
 
 
 def element_path(update: dict) -> str:
-    """Where the element is shown: its objective's progress page, at its anchor."""
-    anchor = ("activite-" if update["niveau"] == "activite" else "action-") + update["element"]
-    return f"{page_path(update['plan_id'])}/{update['objectif_numero']}#{quote(anchor)}"
+    """Where the element is shown: its own page (/-/progres/{plan}/{numero}, plugins/progress_pages.py)."""
+    return f"{page_path(update['plan_id'])}/{quote(update['element'], safe='')}"
 
 
 def urn(name: str) -> str:
@@ -191,7 +190,7 @@ def register_routes():
 
 @hookimpl
 def extra_template_vars(template, datasette, request):
-    if template not in ("progress.html", "progress_objective.html"):
+    if template not in ("progress.html", "progress_objective.html", "progress_element.html"):
         return None
     plan = (request.url_vars or {}).get("plan") if request is not None else None
     return {"flux_suivi": feeds_of(datasette, plan)}

@@ -18,7 +18,7 @@ the tables described in metadata.yml. The staff site has none (404).
 """
 
 import json
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from ciso import catalogue
 from ciso.web import (
@@ -38,7 +38,7 @@ from datasette.utils.asgi import NotFound, Response
 from lxml import etree
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-ROW_PAGES = ("plans", "objectifs", "actions", "activites", "organisations", "pays", "instruments", "themes")
+ROW_PAGES = ("plans", "instruments", "themes")
 # Every kind of public page: (path, SQL listing the values of its {fields}, or None for one page).
 # A new kind of page (an action's, a country's…) is one more line.
 PAGES = [
@@ -53,7 +53,15 @@ PAGES = [
     ("/-/api", None),
     ("/-/recherche", None),
     (f"/{DATABASE}", None),
-    # Each element's and entity's own page: Datasette's row page, until pages of ours replace them.
+    # Each action's and activity's page, each country's, region's and organisation's (plugins/places.py).
+    ("/-/progres/{plan}/{n}", "select plan_id as plan, numero as n from actions order by plan_id, ordre"),
+    ("/-/progres/{plan}/{n}", "select plan_id as plan, numero as n from activites order by plan_id, ordre"),
+    ("/-/pays", None),
+    ("/-/pays/{code}", "select id as code from pays order by id"),
+    ("/-/regions/{id}", "select id from regions order by id"),
+    ("/-/organisations", None),
+    ("/-/organisations/{id}", "select id from organisations order by id"),
+    # The rows that have no page of ours: Datasette's row page.
     *((f"/{DATABASE}/{table}/{{id}}", f"select id from {table} order by id") for table in ROW_PAGES),
 ]
 TABLE_PAGE = f"/{DATABASE}/{{table}}"
@@ -119,8 +127,10 @@ async def sitemap_paths(datasette) -> list[str]:
         if sql is None:
             paths.append(pattern)
             continue
+        # Datasette's paths tilde-encode their values (``1.4`` -> ``1~2E4``); ours percent-encode them.
+        encode = (lambda v: quote(v, safe="")) if pattern.startswith("/-/") else tilde_encode
         for row in await db.execute(sql):
-            paths.append(pattern.format(**{k: tilde_encode(str(row[k])) for k in row.keys()}))
+            paths.append(pattern.format(**{k: encode(str(row[k])) for k in row.keys()}))
     described_tables = tables_metadata(datasette, DATABASE)
     existing = set(await db.table_names()) | set(await db.view_names())
     hidden = set(await db.hidden_table_names())

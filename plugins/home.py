@@ -1,5 +1,5 @@
-"""The home page, ``/`` (templates/home.html): what CISO is, in the plan's own words, what the site holds,
-its doors, then the databases.
+"""The home page, ``/`` (templates/home.html): what CISO is, in the plan's own words, the public's two
+doors (« Où travaille le CISO », « Où en est le plan »), what the site holds, its doors, then the databases.
 
 Nothing about CISO is written here: the presentation is the first paragraph of the latest plan,
 quoted with its line, and every number is counted in SQL. Everything the page shows is read once
@@ -54,12 +54,38 @@ async def database_summary(datasette, name: str, db) -> dict:
     }
 
 
+async def public_doors(db) -> dict:
+    """The public's two doors: where CISO works (partner countries, regions with activities) and how far
+    the latest plan has got (its counts by status, table avancement_plans)."""
+    from .progress_pages import bar_label, segments, statuses
+
+    countries = [dict(r) for r in await db.execute("select pays_id, nom, nb_activites_travail from pays_partenaires")]
+    regions = [
+        dict(r)
+        for r in await db.execute(
+            "select r.id, r.nom, sum(s.nb_activites) as nb_activites from regions r "
+            "join statut_par_region s on s.region_id = r.id where r.niveau != :niveau group by r.id order by r.nom",
+            {"niveau": "region"},
+        )
+    ]
+    plan = (await db.execute("select * from avancement_plans order by plan_id desc limit 1")).first()
+    progress = None
+    if plan:
+        statuts = await statuses(db)
+        progress = {
+            **dict(plan),
+            "segments": segments(dict(plan), statuts),
+            "etiquette": bar_label(dict(plan), statuts),
+        }
+    return {"pays": countries, "regions": regions, "avancement": progress}
+
+
 async def home_data(datasette) -> dict:
     """Read once per Datasette instance: the database is immutable."""
     cached = getattr(datasette, "_ciso_accueil", None)
     if cached is not None:
         return cached
-    data = {"presentation": None, "chiffres": {}, "requetes": [], "conditionnelles": None, "bases": []}
+    data = {"presentation": None, "chiffres": {}, "requetes": [], "conditionnelles": None, "bases": [], "public": None}
     for name, db in datasette.databases.items():
         if name != "_internal" and not db.is_memory:
             data["bases"].append(await database_summary(datasette, name, db))
@@ -80,6 +106,8 @@ async def home_data(datasette) -> dict:
             )
         ).first()
         data["presentation"] = dict(row) if row else None
+    if {"pays_partenaires", "regions", "avancement_plans"} <= existing:
+        data["public"] = await public_doors(db)
     if "statut_activites" in existing | set(await db.view_names()):
         n = (
             await db.execute(

@@ -9,7 +9,7 @@ facets by itself; the labels below come from the same place (``label_column_for_
 * JSON arrays of ids (``pays``, ``organisations``…): every id a link to its row, with its label,
   and their facets (templates/_facet_results.html, ``ciso_facettes``) named, not numbered;
 * query results: a column named like a key of the model (``action_id``) links to its row, a
-  search result to the row it names, and ``lien_source`` to the plan's line;
+  search result to the row it names and to its page (``page``), and ``lien_source`` to the plan's line;
 * lines of the plan (``ligne``…, from the model) link to that line of the published text.
 
 Keys and labels are read once per Datasette instance (the database is immutable).
@@ -20,6 +20,7 @@ import re
 
 from ciso.model import ARRAY_KEYS, ARRAYS, BY_NAME, KEYS, LINE_NAMES, LINES, TABLES
 from datasette import hookimpl
+from datasette.utils import tilde_decode
 from markupsafe import Markup
 
 DATABASE = "ciso"
@@ -117,6 +118,8 @@ def render_query_cell(datasette, row, column: str, value):
         and row["table_source"] in SEARCHED_TABLES
     ):
         return link(datasette, row["table_source"], value, None)
+    if column == "page" and isinstance(value, str) and value.startswith("/") and "table_source" in row.keys():
+        return Markup('<a href="{}">{}</a>').format(datasette.urls.path(value), value)  # a search result's page
     return None
 
 
@@ -209,7 +212,7 @@ def table_key_cell(table: str):
 def handler(datasette, table: str | None, column: str):
     """(function rendering the cells of this column or None, whether that answer is final)."""
     if table is None:  # SQL query results, canned or not
-        if column == "lien_source":
+        if column in ("lien_source", "page"):
             return source_link_cell, True
         if column == "id":
             return search_result_cell, True
@@ -225,12 +228,69 @@ def handler(datasette, table: str | None, column: str):
     return (key_cell(keys[column]) if column in keys else None), True
 
 
+# The site's own page of a row (row pages link to it at their top), and the link's words.
+PAGE_OF_ROW = {
+    "objectifs": (
+        "select id, '/-/progres/' || plan_id || '/' || numero as page from objectifs",
+        "Voir la page de l'objectif : l'avancement de ses actions et activités",
+    ),
+    "actions": (
+        "select id, '/-/progres/' || plan_id || '/' || numero as page from actions",
+        "Voir la page de l'action : son statut, sa source, ses activités et ce qui s'y rattache",
+    ),
+    "activites": (
+        "select id, '/-/progres/' || plan_id || '/' || numero as page from activites",
+        "Voir la page de l'activité : son statut, sa source, son historique et ce qui s'y rattache",
+    ),
+    "pays": (
+        "select id, '/-/pays/' || id as page from pays",
+        "Voir la page du pays : ce que le CISO y fait, et où il en est",
+    ),
+    "organisations": (
+        "select id, '/-/organisations/' || id as page from organisations",
+        "Voir la page de l'organisation : ce que le CISO fait avec elle",
+    ),
+    "regions": (
+        "select id, '/-/regions/' || id as page from regions",
+        "Voir la page de la région : ce que le CISO y fait, et où il en est",
+    ),
+}
+FACET_PAGES = {
+    "pays": "/-/pays/",
+    "pays_id": "/-/pays/",
+    "organisations": "/-/organisations/",
+    "organisation_id": "/-/organisations/",
+}  # facets whose values have a page of ours
+
+
+async def page_of_row(datasette, table: str, pk: str) -> dict | None:
+    """{"href", "nom"} of the site's page for a row, or None; the paths are read once per instance."""
+    cache = datasette.__dict__.setdefault("_ciso_pages_of_rows", {})
+    if table not in cache:
+        rows = await datasette.get_database(DATABASE).execute(PAGE_OF_ROW[table][0])
+        cache[table] = {r["id"]: r["page"] for r in rows}
+    path = cache[table].get(pk)
+    return {"href": datasette.urls.path(path), "nom": PAGE_OF_ROW[table][1]} if path else None
+
+
 @hookimpl
-def extra_template_vars(template, database, table, datasette):
-    if template != "table.html" or database != DATABASE or not table:
+def extra_template_vars(template, database, table, datasette, request):
+    if database != DATABASE or not table:
+        return None
+    if template == "row.html" and table in PAGE_OF_ROW and request is not None:
+        pks = (request.url_vars or {}).get("pks")
+
+        async def row_page():
+            return {"ciso_page": await page_of_row(datasette, table, tilde_decode(pks)) if pks else None}
+
+        return row_page
+    if template != "table.html":
         return None
 
     async def inner():
-        return {"ciso_facettes": await facet_labels(datasette, table)}
+        return {
+            "ciso_facettes": await facet_labels(datasette, table),
+            "ciso_pages_facettes": {c: datasette.urls.path(p) for c, p in FACET_PAGES.items()},
+        }
 
     return inner

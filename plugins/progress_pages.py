@@ -1,4 +1,5 @@
-"""Objective progress pages: /-/progres and /-/progres/{plan}/{objectif} (HTML and JSON).
+"""Progress pages: /-/progres, /-/progres/{plan}/{objectif} and the page of every action and activity,
+/-/progres/{plan}/{numero} (``1.4``, ``1.4.2``), in HTML and JSON.
 
 Every number comes from the computed tables avancement_plans, avancement_objectifs,
 statut_actions and statut_activites; this module only reads and arranges them. The chart is a
@@ -6,7 +7,8 @@ Vega-Lite spec file (static/charts/avancement-objectifs.vl.json) drawn from the 
 table avancement_objectifs_statuts; the table beside it gives the same numbers without JavaScript.
 """
 
-from urllib.parse import urlencode
+import re
+from urllib.parse import quote, urlencode
 
 from ciso.web import check_visible, static_url
 from datasette import hookimpl
@@ -14,6 +16,12 @@ from datasette.utils.asgi import NotFound, Response
 
 DATABASE = "ciso"
 CHART_SPEC = "charts/avancement-objectifs.vl.json"  # Vega-Lite; its data: the table avancement_objectifs_statuts
+ELEMENT = re.compile(r"^\d{1,4}\.\d{1,4}(\.\d{1,4})?$")  # 1.4 (an action) or 1.4.2 (an activity)
+
+
+def element_path(plan: str, numero) -> str:
+    """The path of an objective's, an action's or an activity's page (before ``urls.path``)."""
+    return f"/-/progres/{quote(str(plan), safe='')}/{quote(str(numero), safe='')}"
 
 
 async def rows(db, sql, params=None):
@@ -160,6 +168,8 @@ async def objective_data(datasette, plan: str, numero: str):
 async def progress_objective(datasette, request):
     await check_visible(datasette, request)
     plan = request.url_vars["plan"]
+    if "." in request.url_vars["objectif"]:
+        return await progress_element(datasette, request)
     objective, progress, actions, history = await objective_data(datasette, plan, request.url_vars["objectif"])
     db = datasette.get_database(DATABASE)
     period = await period_of(db, plan)
@@ -205,6 +215,165 @@ async def progress_objective(datasette, request):
                 "sql": sql,
                 "voisins": [s["numero"] for s in siblings],
                 "periode": period,
+            },
+            request=request,
+        )
+    )
+
+
+# --------------------------------------------------------------------------- an action's or an activity's page
+
+# What an element names, through the words of its activities (an action: all of its activities).
+NAMED = {
+    "organisations": (
+        "select o.id, o.nom, o.sigle, o.libelle, o.pays_id, group_concat(distinct l.terme) as termes, "
+        "count(distinct a.id) as nb_activites "
+        "from activites_organisations l join activites a on a.id = l.activite_id "
+        "join organisations o on o.id = l.organisation_id "
+        "where a.id = :id or a.action_id = :id group by o.id order by o.nom"
+    ),
+    "pays": (
+        "select p.id, p.nom, p.relation, group_concat(distinct l.terme) as termes, "
+        "max(l.nature = 'travail') as travail, count(distinct a.id) as nb_activites "
+        "from activites_pays l join activites a on a.id = l.activite_id join pays p on p.id = l.pays_id "
+        "where a.id = :id or a.action_id = :id group by p.id order by p.nom"
+    ),
+    "instruments": (
+        "select i.id, i.titre, i.titre_court, i.libelle, i.url, group_concat(distinct l.terme) as termes, "
+        "count(distinct a.id) as nb_activites "
+        "from activites_instruments l join activites a on a.id = l.activite_id "
+        "join instruments i on i.id = l.instrument_id "
+        "where a.id = :id or a.action_id = :id group by i.id order by i.id"
+    ),
+    "themes": (
+        "select t.id, t.nom, group_concat(distinct l.terme) as termes, count(distinct a.id) as nb_activites "
+        "from activites_themes l join activites a on a.id = l.activite_id join themes t on t.id = l.theme_id "
+        "where a.id = :id or a.action_id = :id group by t.id order by t.nom"
+    ),
+}
+# What the curated tables tie to the element's action.
+OF_ACTION = {
+    "partenariats": (
+        "select pa.*, r.libelle as role_libelle, o.libelle as organisation, o.pays_id "
+        "from partenariats pa join partenariats_actions x on x.partenariat_id = pa.id "
+        "join roles_partenariat r on r.id = pa.role join organisations o on o.id = pa.organisation_id "
+        "where x.action_id = :action order by o.nom"
+    ),
+    "financements": (
+        "select f.*, sf.libelle as statut_libelle, o.libelle as organisation "
+        "from financements f join financements_actions x on x.financement_id = f.id "
+        "join statuts_financement sf on sf.id = f.statut left join organisations o on o.id = f.organisation_id "
+        "where x.action_id = :action order by sf.ordre, f.nom"
+    ),
+    "positions": (
+        "select po.* from positions po join positions_actions x on x.position_id = po.id "
+        "where x.action_id = :action order by po.titre"
+    ),
+}
+ELEMENT_SQL = {
+    "activite": (
+        "select s.*, s.activite_id as element_id, a.ligne_fin, o.numero as objectif_numero, "
+        "o.titre_markup as objectif_titre_markup, o.titre as objectif_titre, ac.numero as action_numero, "
+        "ac.titre as action_titre, ac.titre_markup as action_titre_markup "
+        "from statut_activites s join activites a on a.id = s.activite_id "
+        "join objectifs o on o.id = s.objectif_id join actions ac on ac.id = s.action_id "
+        "where s.plan_id = :plan and s.numero = :numero"
+    ),
+    "action": (
+        "select s.*, s.action_id as element_id, ac.description, ac.description_markup, "
+        "o.numero as objectif_numero, o.titre_markup as objectif_titre_markup, o.titre as objectif_titre "
+        "from statut_actions s join actions ac on ac.id = s.action_id join objectifs o on o.id = s.objectif_id "
+        "where s.plan_id = :plan and s.numero = :numero"
+    ),
+}
+HISTORY = (
+    "select s.*, st.libelle as statut_libelle from suivi s join statuts st on st.id = s.statut "
+    "where s.element_id = :id or s.element_id = :action or s.action_id = :id order by s.rang"
+)
+# Steps the element's activities are tied to (dependances.yml), and the elements tied to this one.
+DEPENDS_ON = (
+    "select d.*, a.numero as numero_element, dep.statut_declare as statut_etape, "
+    "coalesce(sa.statut_declare, sac.statut_declare) as statut_depend_de "
+    "from dependances d join activites a on a.id = d.element_id "
+    "left join statut_activites dep on dep.activite_id = d.element_id "
+    "left join statut_activites sa on sa.activite_id = d.depend_de_id "
+    "left join statut_actions sac on sac.action_id = d.depend_de_id "
+    "where a.id = :id or a.action_id = :id order by a.ordre"
+)
+DEPENDED_ON = (
+    "select d.*, s.statut_declare as statut_element from dependances d "
+    "join statut_activites s on s.activite_id = d.element_id "
+    "where d.depend_de_id = :id or d.depend_de_id in (select id from activites where action_id = :id) "
+    "order by s.ordre"
+)
+
+
+async def element_data(datasette, plan: str, numero: str) -> dict:
+    """Everything about one action or activity, from the rollups and the link tables."""
+    if not ELEMENT.match(numero):
+        raise NotFound(
+            f"Élément « {numero} » introuvable dans le plan « {plan} » : une action se numérote comme 1.4, "
+            "une activité comme 1.4.2."
+        )
+    level = "activite" if numero.count(".") == 2 else "action"
+    db = datasette.get_database(DATABASE)
+    found = await rows(db, ELEMENT_SQL[level], {"plan": plan, "numero": numero})
+    if not found:
+        kind = "Activité" if level == "activite" else "Action"
+        raise NotFound(f"{kind} {numero} du plan « {plan} » introuvable.")
+    element = found[0]
+    eid, action_id = element["element_id"], element["action_id"]
+    statement = await rows(db, "select * from suivi where id = :id", {"id": element["suivi_id"]})
+    data = {
+        "niveau": level,
+        "element": element,
+        "declaration": statement[0] if statement else None,
+        "historique": await rows(db, HISTORY, {"id": eid, "action": action_id}),
+        "activites": (
+            await rows(db, "select * from statut_activites where action_id = :id order by ordre", {"id": eid})
+            if level == "action"
+            else []
+        ),
+        "depend_de": await rows(db, DEPENDS_ON, {"id": eid}),
+        "dependantes": await rows(db, DEPENDED_ON, {"id": eid}),
+    }
+    for name, sql in NAMED.items():
+        data[name] = await rows(db, sql, {"id": eid})
+    for name, sql in OF_ACTION.items():
+        data[name] = await rows(db, sql, {"action": action_id})
+    data["periode"] = await period_of(db, plan)
+    return data
+
+
+async def progress_element(datasette, request):
+    plan, numero = request.url_vars["plan"], request.url_vars["objectif"]
+    data = await element_data(datasette, plan, numero)
+    if request.url_vars.get("format") == ".json":
+        return Response.json(data)
+    db = datasette.get_database(DATABASE)
+    statuts = await statuses(db)
+    element = data["element"]
+    siblings = await rows(
+        db,
+        "select numero from activites where action_id = :action order by ordre"
+        if data["niveau"] == "activite"
+        else "select numero from actions where objectif_id = :objectif order by ordre",
+        {"action": element["action_id"], "objectif": element["objectif_id"]},
+    )
+    table = "statut_activites" if data["niveau"] == "activite" else "statut_actions"
+    key = "activite_id" if data["niveau"] == "activite" else "action_id"
+    return Response.html(
+        await datasette.render_template(
+            "progress_element.html",
+            {
+                **data,
+                "statuts": {s["id"]: s for s in statuts},
+                "voisins": [s["numero"] for s in siblings],
+                "fiche": datasette.urls.row(
+                    DATABASE, "activites" if data["niveau"] == "activite" else "actions", element["element_id"]
+                ),
+                "sql": sql_url(datasette, f"select * from {table} where {key} = :id", id=element["element_id"]),
+                "json": datasette.urls.path(element_path(plan, numero) + ".json"),
             },
             request=request,
         )

@@ -33,7 +33,7 @@ def json_has_data(payload) -> bool:
         return len(payload) > 0
     if payload.get("facet_results"):
         return any(f["results"] for f in payload["facet_results"].values())
-    for key in ("rows", "groupes", "plans", "tables"):
+    for key in ("rows", "groupes", "plans", "tables", "element", "pays", "region", "organisation", "organisations"):
         if key in payload:
             return len(payload[key]) > 0
     return len(payload) > 0 and all(isinstance(v, dict) for v in payload.values())  # _shape=object

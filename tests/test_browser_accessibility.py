@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from test_public_pages import PUBLIC_PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio]
 
@@ -23,6 +24,7 @@ PAGES = [
     "/-/telechargements",
     "/-/dictionnaire",
     "/-/api",
+    *PUBLIC_PAGES,  # the pages of elements, countries, regions, organisations; search hits and suggestions
 ]
 
 

@@ -15,12 +15,13 @@ async def test_from_home_search_to_the_source_line(server, page):
     actions = page.locator("#resultats-actions")
     assert "Actions (moyens) (1)" in await actions.locator("h2").inner_text()
     assert await page.locator("#resultats-actions mark").first.inner_text() == "Sécurité"
-    # The action's row page...
+    # The action's page...
     await actions.locator("a.ciso-resultat", has_text="5.5 Sécurité").click()
-    await page.wait_for_url("**/ciso/actions/2020-2021-5-5")
-    assert "Sécurité" in await page.locator("td.col-titre").inner_text()
-    # ...links its line number to the published text of the plan.
-    await page.locator("td.col-ligne a").click()
+    await page.wait_for_url("**/-/progres/2020-2021/5.5")
+    assert "Sécurité" in await page.locator("h1").inner_text()
+    assert await page.locator(".ciso-statut-principal .ciso-badge").first.is_visible()
+    # ...links its words to the published text of the plan.
+    await page.locator("#titre-mots ~ p a.ciso-ligne").first.click()
     await page.wait_for_url("**/-/source/2020-2021#L188")
     line = page.locator("tr#L188")
     assert "5.5 Sécurité" in await line.inner_text()

@@ -110,13 +110,14 @@ async def test_recording_an_update_adds_an_entry(tmp_path):
     assert entry.title == "Activité 1.4.2 (plan 2020-2021) : En cours"
     assert entry.updated == "2020-11-15T00:00:00Z" and after.feed.updated == entry.updated
     assert entry.author == "équipe du CISO"
-    assert entry.link == f"{BASE}/-/progres/2020-2021/1#activite-1.4.2"
+    assert entry.link == f"{BASE}/-/progres/2020-2021/1.4.2"  # the activity's own page
     assert {link.rel: link.href for link in entry.links}["related"] == proof
     content = entry.content[0].value
     for shown in ("Statut : En cours (avancement 40 %), le 15 novembre 2020.", f"Note : {note}", f'href="{proof}"'):
         assert shown in content, shown
-    page = await after_site.client.get(entry.link.removeprefix(BASE).split("#")[0])
-    assert page.status_code == 200 and 'id="activite-1.4.2"' in page.text
+    page = await after_site.client.get(entry.link.removeprefix(BASE))
+    assert page.status_code == 200 and "<h1>Activité 1.4.2</h1>" in page.text
+    assert "40&nbsp;%" in page.text and note in page.text  # the update behind its status, and its history
     assert len((await read_feed(after_site, "/-/suivi/2020-2021.atom")).entries) == 1
     # The entry's id is its journal line's: the same in a feed read under another address.
     elsewhere = await after_site.client.get("/-/suivi.atom", headers={"Host": "ailleurs.example"})

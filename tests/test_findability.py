@@ -121,7 +121,14 @@ async def test_the_sitemap_lists_every_public_page_and_each_answers(ds, built):
     expected += [
         f"/-/progres/{o['plan_id']}/{o['numero']}" for o in rows(built, "select plan_id, numero from objectifs")
     ]
-    for table in ("plans", "objectifs", "actions", "activites", "organisations", "pays", "instruments", "themes"):
+    # The pages of every action and activity, country, region and organisation, instead of their row pages.
+    for table in ("actions", "activites"):
+        expected += [f"/-/progres/{r['plan_id']}/{r['numero']}" for r in rows(built, f"select * from {table}")]
+    expected += ["/-/pays", "/-/organisations"]
+    expected += [f"/-/pays/{r['id']}" for r in rows(built, "select id from pays")]
+    expected += [f"/-/regions/{r['id']}" for r in rows(built, "select id from regions")]
+    expected += [f"/-/organisations/{r['id']}" for r in rows(built, "select id from organisations")]
+    for table in ("plans", "instruments", "themes"):
         expected += [f"/ciso/{table}/{r['id']}" for r in rows(built, f"select id from {table}")]  # row pages
     described = load_metadata()["databases"]["ciso"]["tables"]
     tables = {r["name"] for r in rows(built, "select name from sqlite_master where type in ('table', 'view')")}

@@ -36,6 +36,7 @@ DATA_TESTS = [
     "test_iati_rules.py",
     "test_links.py",
     "test_progress.py",
+    "test_public_pages.py",
     "test_queries.py",
     "test_readings.py",
     "test_search.py",

@@ -54,8 +54,10 @@ async def test_search_page_groups_results_by_table(ds):
     for group in found["groupes"]:
         heading = f'<h2 id="titre-{group["table"]}">{group["titre"]} <span class="ciso-compte">({group["nombre"]})</span></h2>'
         assert heading in page
-    # Each result links to its row and to its line of the plan, with the snippet highlighted.
-    assert '<a class="ciso-resultat" href="/ciso/actions/2020-2021-5-5">5.5 Sécurité</a>' in page
+    # Each result says what it is, links to its page (not the raw row) and to its line of the plan,
+    # with the snippet highlighted and, for an action or activity, its status.
+    assert '<span class="ciso-nature">Action</span>' in page
+    assert '<a class="ciso-resultat" href="/-/progres/2020-2021/5.5">5.5 Sécurité</a>' in page
     assert '<a class="ciso-ligne" href="/-/source/2020-2021#L188">Ligne 188 du plan 2020-2021</a>' in page
     assert "<mark>sécurité</mark> porté par le réseau de l&#39;AQOCI" in page
     # The same rows as the journalists' canned query, which the page links to.

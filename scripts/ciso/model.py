@@ -237,6 +237,19 @@ _DECLARED: tuple[Table, ...] = (
         source=Source("pays.yml", citation_required=True, aliases=True),
     ),
     Table(
+        "regions",
+        (
+            C("id", required=True, pattern=ID),
+            C("nom", required=True),
+            C("code_m49", required=True, pattern=r"^\d{3}$"),
+            C("niveau", required=True, choices=("region", "sous_region", "region_intermediaire")),
+            C("pays", items="pays", link=True),
+        ),
+        fts=("nom", "alias"),
+        singular="region",
+        source=Source("regions.yml", aliases=True),
+    ),
+    Table(
         "organisations",
         (
             C("id", required=True, pattern=ID),

@@ -252,6 +252,40 @@ order by st.ordre
     "autres_pays": PAYS.format(where="p.relation != 'partenaires'"),
 }
 
+# The pages of places and partners (/-/pays, /-/organisations, /-/regions): how many activities of each
+# current status (and last declared status) name a country, an organisation or a country of a region —
+# one row per pair of statuses found, in status order. ``nb_activites_travail`` (countries and regions): those that take place there or with
+# partners there (activites_pays.nature = 'travail'), mentions aside.
+_BY_STATUS = """
+select {key}, {name} as nom, s.statut, st.libelle as statut_libelle, st.couleur, st.ordre as statut_ordre,
+    s.statut_declare, sd.libelle as statut_declare_libelle,
+    count(distinct s.activite_id) as nb_activites{extra}
+from {links}
+join statut_activites s on s.activite_id = l.activite_id
+join statuts st on st.id = s.statut
+join statuts sd on sd.id = s.statut_declare
+group by {key}, s.statut, s.statut_declare
+order by {key}, st.ordre, sd.ordre
+"""
+ROLLUPS["statut_par_pays"] = _BY_STATUS.format(
+    key="l.pays_id",
+    name="(select nom from pays where id = l.pays_id)",
+    extra=",\n    count(distinct case when l.nature = 'travail' then s.activite_id end) as nb_activites_travail",
+    links="activites_pays l",
+)
+ROLLUPS["statut_par_organisation"] = _BY_STATUS.format(
+    key="l.organisation_id",
+    name="(select libelle from organisations where id = l.organisation_id)",
+    extra="",
+    links="activites_organisations l",
+)
+ROLLUPS["statut_par_region"] = _BY_STATUS.format(
+    key="rp.region_id",
+    name="(select nom from regions where id = rp.region_id)",
+    extra=",\n    count(distinct case when l.nature = 'travail' then s.activite_id end) as nb_activites_travail",
+    links="regions_pays rp\njoin activites_pays l on l.pays_id = rp.pays_id",
+)
+
 # The progress chart's data (static/charts/avancement-objectifs.vl.json): one row per objective and
 # status with elements, in long format, with the status's label and colour (table statuts).
 ROLLUPS["avancement_objectifs_statuts"] = f"""
@@ -650,6 +684,9 @@ KEYS: dict[str, dict[str, str]] = {
     "statut_actions": STATUS,
     "statut_elements": STATUS,
     "avancement_objectifs_statuts": STATUS,
+    "statut_par_pays": STATUS,
+    "statut_par_organisation": STATUS,
+    "statut_par_region": STATUS,
     "iati_activites": STATUS,
     "financements_par_statut": {"statut": "statuts_financement"},
     "transparence_chiffres": {"table_source": "dictionnaire_tables"},
