@@ -13,6 +13,10 @@
   (types, French descriptions, primary and foreign keys, ``enum`` constraints
   for codelists), validated with frictionless before anything is written;
 * ``ciso-donnees.zip``: ``datapackage.json`` and ``csv/`` in one file;
+* the useful rollups (``site.ROLLUP_DOWNLOADS``: ``activites_detaillees``, ``statut_activites``…) as
+  CSV too, plain and for Excel, beside the tables' (not in the data package: their SQL is in ``calculs``);
+* ``ciso-donnees.xlsx`` and ``ciso-donnees.ods``: every table as a sheet, with « Lisez-moi » and
+  « Activités détaillées » first (``workbook.py``);
 * ``iati-activities.xml``: the plans in the IATI Standard 2.03 (see ``iati.py``), checked
   against the standard's XSD and codelists; an invalid file stops the export.
 """
@@ -35,9 +39,10 @@ from .clock import build_time
 from .iati import FILE_NAME as IATI_FILE
 from .iati import IatiError, export_xml
 from .model import ARRAYS, BY_NAME, CODELISTS, INT, TABLES
-from .site import label_columns
+from .site import ROLLUP_DOWNLOADS, SPREADSHEETS, label_columns
 from .spreadsheet import spreadsheet_row
 from .staging import checkpoint, remove_stale, staging_path
+from .workbook import DETAILED, Sheet, readme, write_ods, write_xlsx
 
 BUNDLE = "ciso-donnees.zip"
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -216,11 +221,48 @@ def zip_time(built: str) -> tuple[int, ...]:
     return max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0))  # the earliest date a zip can hold
 
 
+def write_csv(folder: Path, name: str, header: list[str], rows: list[list]) -> tuple[str, int]:
+    """``csv/{name}.csv`` (plain) and ``excel/{name}.csv`` (for spreadsheets) in ``folder``; returns
+    the plain file's SHA-256 and size."""
+    plain = folder / "csv" / f"{name}.csv"
+    with plain.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    with (folder / "excel" / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f, delimiter=";", lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(spreadsheet_row(row) for row in rows)
+    data = plain.read_bytes()
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def rollup_rows(conn, name: str) -> tuple[list[str], list[list]]:
+    cursor = conn.execute(f"select * from [{name}] order by rowid")  # noqa: S608 - names from site.py
+    return [d[0] for d in cursor.description], [list(r) for r in cursor.fetchall()]
+
+
 def add_to_zip(bundle: zipfile.ZipFile, path: Path, name: str, when: tuple[int, ...]) -> None:
     entry = zipfile.ZipInfo(name, date_time=when)
     entry.compress_type = zipfile.ZIP_DEFLATED
     entry.external_attr = 0o644 << 16  # rw-r--r--, whatever the umask of the build
     bundle.writestr(entry, path.read_bytes())
+
+
+def write_spreadsheets(conn, folder: Path, metadata: dict, built: str, tables: list[Sheet], detailed) -> None:
+    """ciso-donnees.xlsx and .ods: « Lisez-moi », « Activités détaillées » (``detailed``: header and
+    rows of the rollup ``activites_detaillees``), then ``tables`` (a sheet per table)."""
+    meta = metadata.get("databases", {}).get("ciso", {}).get("tables", {})
+    titles = {t.name: (meta.get(t.name, {}).get("title") or t.name, meta.get(t.name, {}).get("description") or "")
+              for t in tables}  # fmt: skip
+    rollup = meta.get(ROLLUP_DOWNLOADS[0], {})
+    titles[DETAILED] = (rollup.get("title") or DETAILED, rollup.get("description") or "")
+    sheets = [Sheet(DETAILED, tuple(detailed[0]), detailed[1]), *tables]
+    sheets.insert(0, readme(conn, metadata, sheets, titles, built))
+    when = dt.datetime.fromisoformat(built)
+    xlsx, ods = SPREADSHEETS
+    write_xlsx(folder / xlsx, sheets, metadata, when)
+    write_ods(folder / ods, sheets, metadata, when, zip_time(built))
 
 
 def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
@@ -245,23 +287,18 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
             tables = [t for t in TABLES if t.name not in EXCLUDED]
             labelling = labelled(label_columns(metadata))
             labels = _labels(conn, labelling)
-            hashes = {}
+            hashes, sheets = {}, []
             for table in tables:
                 columns = table_columns(table, labelling)
                 header = [c["name"] for c in columns]
                 rows = list(_rows(conn, table, columns, labels))
-                plain = tmp / "csv" / f"{table.name}.csv"
-                with plain.open("w", encoding="utf-8", newline="") as f:
-                    writer = csv.writer(f, lineterminator="\n")
-                    writer.writerow(header)
-                    writer.writerows(rows)
-                with (tmp / "excel" / f"{table.name}.csv").open("w", encoding="utf-8-sig", newline="") as f:
-                    writer = csv.writer(f, delimiter=";", lineterminator="\r\n")
-                    writer.writerow(header)
-                    writer.writerows(spreadsheet_row(row) for row in rows)
-                data = plain.read_bytes()
-                hashes[table.name] = (hashlib.sha256(data).hexdigest(), len(data))
+                hashes[table.name] = write_csv(tmp, table.name, header, rows)
+                sheets.append(Sheet(table.name, tuple(header), rows))
+            rollups = {name: rollup_rows(conn, name) for name in ROLLUP_DOWNLOADS}
+            for name, (header, rows) in rollups.items():
+                write_csv(tmp, name, header, rows)
             package = descriptor(conn, metadata, hashes, tables)
+            write_spreadsheets(conn, tmp, metadata, package["created"], sheets, rollups[ROLLUP_DOWNLOADS[0]])
         checkpoint("export")  # test-only: killed with the CSV files half made
         (tmp / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2), encoding="utf-8")
         errors = validate_package(tmp / "datapackage.json")
