@@ -40,7 +40,7 @@ DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MIN_WIDTH, MAX_WIDTH, DATE_WIDTH = 6, 60, 11  # column widths, in characters
 CM_PER_CHARACTER = 0.21  # .ods column widths: about one character of 10-point Liberation Sans
 XLSX_CELL_MAX = 32767  # Excel's limit on the characters of a cell
-SPECIAL_SPACES = re.compile(r"\n|\t| {2}|^ | $")  # what an .ods text paragraph must spell out
+SPECIAL_SPACES = re.compile(r"\t| {2}|^ | $")  # what an .ods text paragraph must spell out
 
 
 @dataclass(frozen=True)
@@ -190,17 +190,19 @@ def _freeze_header(names: list[str]):
 
 
 def _text_cell(text: str, **attributes):
+    """A text cell: one paragraph per line, as LibreOffice writes a cell of several lines."""
     from odf.table import TableCell
     from odf.teletype import addTextToElement
     from odf.text import P
 
     cell = TableCell(valuetype="string", **attributes)
-    paragraph = P()
-    if SPECIAL_SPACES.search(text):
-        addTextToElement(paragraph, text)  # line breaks, tabs and runs of spaces as ODF spells them
-    else:
-        paragraph.addText(text)
-    cell.addElement(paragraph)
+    for line in text.split("\n"):
+        paragraph = P()
+        if SPECIAL_SPACES.search(line):
+            addTextToElement(paragraph, line)  # tabs and runs of spaces as ODF spells them
+        else:
+            paragraph.addText(line)
+        cell.addElement(paragraph)
     return cell
 
 
