@@ -16,7 +16,7 @@ from ciso.export import EXCLUDED
 from ciso.iati import FILE_NAME as IATI_FILE
 from ciso.model import TABLES
 from ciso.site import DOWNLOADS, ROLLUP_DOWNLOADS, SPREADSHEETS
-from ciso.web import check_visible, downloads_dir
+from ciso.web import check_visible, downloads_dir, tables_metadata
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response, asgi_send_file
 
@@ -55,7 +55,7 @@ async def downloads_page(datasette, request):
     await check_visible(datasette, request)
     db = datasette.get_database(DATABASE)
     counts = await db.table_counts(limit=1000)
-    meta = datasette.metadata("tables", database=DATABASE) or {}
+    meta = tables_metadata(datasette, DATABASE)
     folder = downloads_dir(datasette)
     base = datasette.urls.path(f"/{DOWNLOADS}")
     tables = [table_entry(datasette, t.name, meta, counts, folder) for t in TABLES if t.name not in EXCLUDED]
