@@ -20,7 +20,7 @@ from ciso.export import EXCLUDED
 from ciso.model import TABLES
 from ciso.site import ROLLUP_DOWNLOADS, SPREADSHEETS, load_metadata
 from ciso.spreadsheet import is_formula_like
-from ciso.workbook import DETAILED, README
+from ciso.workbook import DETAILED, README, Sheet, finish_ods, start_ods
 from conftest import rows
 
 XLSX, ODS = SPREADSHEETS
@@ -230,6 +230,19 @@ def test_the_ods_freezes_each_header_row(built):
         assert entry, sheet
         items = dict(re.findall(r'config:name="(\w+)"[^>]*>([^<]*)<', entry.group(1)))
         assert items["VerticalSplitMode"] == "2" and items["VerticalSplitPosition"] == "1", sheet
+
+
+def test_the_ods_process_reports_its_failure(tmp_path):
+    """The build writes the .ods in another process: its error reaches the build, which stops."""
+    when = dt.datetime(2020, 4, 1, tzinfo=dt.UTC)
+    sheet = Sheet("feuille", ("code",), [["1.1.1"]])
+    done = start_ods(tmp_path / "x.ods", [sheet], {}, when, (2020, 4, 1, 0, 0, 0))
+    finish_ods(done)
+    with zipfile.ZipFile(tmp_path / "x.ods") as ods:
+        assert "<text:p>1.1.1</text:p>" in ods.read("content.xml").decode("utf-8")
+    failed = start_ods(tmp_path / "absent" / "x.ods", [sheet], {}, when, (2020, 4, 1, 0, 0, 0))
+    with pytest.raises(RuntimeError, match="FileNotFoundError"):
+        finish_ods(failed)
 
 
 # --------------------------------------------------------------------------- rollups as CSV

@@ -42,7 +42,7 @@ from .model import ARRAYS, BY_NAME, CODELISTS, INT, TABLES
 from .site import ROLLUP_DOWNLOADS, SPREADSHEETS, label_columns
 from .spreadsheet import spreadsheet_row
 from .staging import checkpoint, remove_stale, staging_path
-from .workbook import DETAILED, Sheet, readme, write_ods, write_xlsx
+from .workbook import DETAILED, Sheet, finish_ods, readme, start_ods, stop_ods, write_xlsx
 
 BUNDLE = "ciso-donnees.zip"
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -249,9 +249,10 @@ def add_to_zip(bundle: zipfile.ZipFile, path: Path, name: str, when: tuple[int, 
     bundle.writestr(entry, path.read_bytes())
 
 
-def write_spreadsheets(conn, folder: Path, metadata: dict, built: str, tables: list[Sheet], detailed) -> None:
+def write_spreadsheets(conn, folder: Path, metadata: dict, built: str, tables: list[Sheet], detailed):
     """ciso-donnees.xlsx and .ods: « Lisez-moi », « Activités détaillées » (``detailed``: header and
-    rows of the rollup ``activites_detaillees``), then ``tables`` (a sheet per table)."""
+    rows of the rollup ``activites_detaillees``), then ``tables`` (a sheet per table). The .ods is
+    still being written by another process on return: pass what this returns to ``finish_ods``."""
     meta = metadata.get("databases", {}).get("ciso", {}).get("tables", {})
     titles = {t.name: (meta.get(t.name, {}).get("title") or t.name, meta.get(t.name, {}).get("description") or "")
               for t in tables}  # fmt: skip
@@ -261,8 +262,13 @@ def write_spreadsheets(conn, folder: Path, metadata: dict, built: str, tables: l
     sheets.insert(0, readme(conn, metadata, sheets, titles, built))
     when = dt.datetime.fromisoformat(built)
     xlsx, ods = SPREADSHEETS
-    write_xlsx(folder / xlsx, sheets, metadata, when)
-    write_ods(folder / ods, sheets, metadata, when, zip_time(built))
+    process = start_ods(folder / ods, sheets, metadata, when, zip_time(built))
+    try:
+        write_xlsx(folder / xlsx, sheets, metadata, when)
+    except BaseException:
+        stop_ods(process)
+        raise
+    return process
 
 
 def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
@@ -273,6 +279,7 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "csv").mkdir(parents=True)
     (tmp / "excel").mkdir()
+    ods = None
     try:
         with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
             try:
@@ -298,8 +305,7 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
             for name, (header, rows) in rollups.items():
                 write_csv(tmp, name, header, rows)
             package = descriptor(conn, metadata, hashes, tables)
-            write_spreadsheets(conn, tmp, metadata, package["created"], sheets, rollups[ROLLUP_DOWNLOADS[0]])
-        checkpoint("export")  # test-only: killed with the CSV files half made
+            ods = write_spreadsheets(conn, tmp, metadata, package["created"], sheets, rollups[ROLLUP_DOWNLOADS[0]])
         (tmp / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2), encoding="utf-8")
         errors = validate_package(tmp / "datapackage.json")
         if errors:
@@ -309,6 +315,11 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
             add_to_zip(bundle, tmp / "datapackage.json", "datapackage.json", when)
             for table in tables:
                 add_to_zip(bundle, tmp / "csv" / f"{table.name}.csv", f"csv/{table.name}.csv", when)
+        try:
+            finish_ods(ods)
+        except RuntimeError as e:
+            raise ExportError(f"{SPREADSHEETS[1]} n'a pas pu être écrit ({e})") from None
+        checkpoint("export")  # test-only: killed with the downloads written, not yet in place
         if out_dir.exists():
             old = staging_path(out_dir, "old")
             os.replace(out_dir, old)
@@ -318,6 +329,8 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
         else:
             os.replace(tmp, out_dir)
     finally:
+        if ods is not None:
+            stop_ods(ods)
         shutil.rmtree(tmp, ignore_errors=True)
     return {
         "tables": len(tables),

@@ -18,19 +18,24 @@ The header row is bold and frozen; each column is as wide as its longest value (
 
 XlsxWriter writes the .xlsx, odfpy the .ods (the OpenDocument library pandas uses). Both are
 reproducible: the documents' dates are the build's (``clock.py``, ``SOURCE_DATE_EPOCH``) and so
-are the zip entries' (XlsxWriter's are a fixed date).
+are the zip entries' (XlsxWriter's are a fixed date). odfpy needs about a second for the whole
+database, so the build writes the .ods in another Python process (``start_ods``) while it checks
+the data package, which takes as long.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import pickle
 import re
+import subprocess
+import sys
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalogue import description as dataset_description
 from .spreadsheet import is_formula_like
 
 README = "Lisez-moi"
@@ -87,6 +92,8 @@ def readme(conn, metadata: dict, sheets: list[Sheet], titles: dict[str, tuple[st
 
     ``sheets``: the other sheets; ``titles``: {sheet name: (title, description)} from metadata.yml;
     ``built``: the build's date and time (ISO 8601, table ``construction``)."""
+    from .catalogue import description as dataset_description  # not at the top: the .ods process skips it
+
     version = dict(conn.execute("select cle, valeur from construction").fetchall()).get("version")
     when = dt.datetime.fromisoformat(built)
     rows: list[list] = [
@@ -281,3 +288,32 @@ def restamp(data: bytes, when: tuple[int, ...]) -> bytes:
             entry.external_attr = 0o644 << 16
             target.writestr(entry, source.read(info))
     return out.getvalue()
+
+
+def start_ods(path: Path, sheets: list[Sheet], metadata: dict, built: dt.datetime, when: tuple[int, ...]):
+    """``write_ods`` in another Python process (``python -m ciso.workbook PATH``, arguments pickled on
+    its standard input), so that it runs beside the rest of the build; ``finish_ods`` waits for it."""
+    with tempfile.TemporaryFile() as arguments:
+        pickle.dump((sheets, metadata, built, when), arguments, protocol=pickle.HIGHEST_PROTOCOL)
+        arguments.seek(0)
+        command = [sys.executable, "-m", "ciso.workbook", str(path)]
+        return subprocess.Popen(command, stdin=arguments, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def finish_ods(process: subprocess.Popen, timeout: float = 300) -> None:
+    """Wait for ``start_ods``'s process; raise RuntimeError with its last words if it failed."""
+    _, errors = process.communicate(timeout=timeout)
+    if process.returncode != 0:
+        last = errors.decode("utf-8", "replace").strip().splitlines()[-5:]
+        raise RuntimeError(f"code {process.returncode} : " + " / ".join(last))
+
+
+def stop_ods(process: subprocess.Popen) -> None:
+    """End ``start_ods``'s process if the build stops before it is done (nothing left writing)."""
+    if process.poll() is None:
+        process.kill()
+    process.communicate()
+
+
+if __name__ == "__main__":  # start_ods's process
+    write_ods(Path(sys.argv[1]), *pickle.load(sys.stdin.buffer))
