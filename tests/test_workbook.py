@@ -132,6 +132,7 @@ def test_no_cell_is_a_formula(xlsx):
 
 def test_the_readme_sheet_names_the_licence_sources_build_and_every_sheet(built, xlsx):
     ws = xlsx[README]
+    assert all(row[2].alignment.wrap_text for row in ws.iter_rows(min_row=2))  # long explanations wrap
     lines = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     text = "\n".join(str(v) for line in lines for v in line if v is not None)
     metadata = load_metadata()

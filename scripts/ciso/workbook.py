@@ -53,6 +53,7 @@ class Sheet:
     name: str
     header: tuple[str, ...]
     rows: list[list]
+    wrap: bool = False  # long texts wrap within their column (« Lisez-moi »)
 
 
 def as_date(value) -> dt.date | None:
@@ -117,7 +118,7 @@ def readme(conn, metadata: dict, sheets: list[Sheet], titles: dict[str, tuple[st
         rows.append(
             ["Feuille", sheet.name, f"{title} — {count} ligne{'s' if count > 1 else ''}. {description}".strip()]
         )
-    return Sheet(README, ("Rubrique", "Valeur", "Précision"), rows)
+    return Sheet(README, ("Rubrique", "Valeur", "Précision"), rows, wrap=True)
 
 
 # --------------------------------------------------------------------------- Excel (.xlsx)
@@ -140,6 +141,7 @@ def write_xlsx(path: Path, sheets: list[Sheet], metadata: dict, built: dt.dateti
     bold = book.add_format({"bold": True})
     day = book.add_format({"num_format": "yyyy-mm-dd"})
     quoted = book.add_format({"quote_prefix": True})
+    wrapped = book.add_format({"text_wrap": True, "valign": "top"})
     for sheet in sheets:
         ws = book.add_worksheet(sheet.name)
         for c, name in enumerate(sheet.header):
@@ -154,7 +156,7 @@ def write_xlsx(path: Path, sheets: list[Sheet], metadata: dict, built: dt.dateti
                     ws.write_datetime(r, c, dt.datetime.combine(date, dt.time()), day)
                 else:
                     text = str(value)[:XLSX_CELL_MAX]
-                    ws.write_string(r, c, text, quoted if is_formula_like(text) else None)
+                    ws.write_string(r, c, text, quoted if is_formula_like(text) else wrapped if sheet.wrap else None)
         for c, width in enumerate(widths(sheet)):
             ws.set_column(c, c, width)
         ws.freeze_panes(1, 0)
@@ -218,7 +220,7 @@ def write_ods(path: Path, sheets: list[Sheet], metadata: dict, built: dt.datetim
     from odf import dc, meta
     from odf.number import DateStyle, Day, Month, Text, Year
     from odf.opendocument import OpenDocumentSpreadsheet
-    from odf.style import Style, TableColumnProperties, TextProperties
+    from odf.style import Style, TableCellProperties, TableColumnProperties, TextProperties
     from odf.table import Table, TableCell, TableColumn, TableRow
     from odf.text import P
 
@@ -234,8 +236,10 @@ def write_ods(path: Path, sheets: list[Sheet], metadata: dict, built: dt.datetim
     doc.automaticstyles.addElement(iso)
     day = Style(name="jour", family="table-cell", datastylename="jour-iso")
     bold = Style(name="entete", family="table-cell")
+    wrapped = Style(name="renvoi", family="table-cell")
+    wrapped.addElement(TableCellProperties(wrapoption="wrap", verticalalign="top"))
     bold.addElement(TextProperties(fontweight="bold"))
-    for style in (day, bold):
+    for style in (day, bold, wrapped):
         doc.automaticstyles.addElement(style)
     column_styles: dict[int, Style] = {}
 
@@ -267,7 +271,7 @@ def write_ods(path: Path, sheets: list[Sheet], metadata: dict, built: dt.datetim
                     cell = TableCell(valuetype="date", datevalue=date.isoformat(), stylename=day)
                     cell.addElement(P(text=date.isoformat()))
                 else:
-                    cell = _text_cell(str(value))
+                    cell = _text_cell(str(value), **({"stylename": wrapped} if sheet.wrap else {}))
                 line.addElement(cell)
             table.addElement(line)
         doc.spreadsheet.addElement(table)
