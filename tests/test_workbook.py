@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 from ciso.export import EXCLUDED
 from ciso.model import TABLES
-from ciso.site import ROLLUP_DOWNLOADS, SPREADSHEETS, load_metadata
+from ciso.site import DETAILED_ACTIVITIES, ROLLUP_DOWNLOADS, SPREADSHEETS, load_metadata
 from ciso.spreadsheet import is_formula_like
 from ciso.workbook import DETAILED, README, Sheet, finish_ods, start_ods
 from conftest import rows
@@ -184,8 +184,8 @@ def test_libreoffice_reads_every_sheet_of_the_ods_as_written(built, ods_as_csv):
     files = {p.name.removeprefix("ciso-donnees-").removesuffix(".csv"): p for p in ods_as_csv.glob("*.csv")}
     assert sorted(files) == sorted(SHEETS)
     seen_codes = 0
-    for table in [*PUBLISHED, "activites_detaillees"]:
-        sheet = DETAILED if table == "activites_detaillees" else table
+    for table in [*PUBLISHED, DETAILED_ACTIVITIES]:
+        sheet = DETAILED if table == DETAILED_ACTIVITIES else table
         raw = files[sheet].read_text(encoding="utf-8")
         header, *body = list(csv.reader(raw.splitlines(keepends=True)))
         want_header, want = exported_csv(built, table)

@@ -39,7 +39,7 @@ from .clock import build_time
 from .iati import FILE_NAME as IATI_FILE
 from .iati import IatiError, export_xml
 from .model import ARRAYS, BY_NAME, CODELISTS, INT, TABLES
-from .site import ROLLUP_DOWNLOADS, SPREADSHEETS, label_columns
+from .site import DETAILED_ACTIVITIES, ROLLUP_DOWNLOADS, SPREADSHEETS, label_columns
 from .spreadsheet import spreadsheet_row
 from .staging import checkpoint, remove_stale, staging_path
 from .workbook import DETAILED, Sheet, finish_ods, readme, start_ods, stop_ods, write_xlsx
@@ -256,7 +256,7 @@ def write_spreadsheets(conn, folder: Path, metadata: dict, built: str, tables: l
     meta = metadata.get("databases", {}).get("ciso", {}).get("tables", {})
     titles = {t.name: (meta.get(t.name, {}).get("title") or t.name, meta.get(t.name, {}).get("description") or "")
               for t in tables}  # fmt: skip
-    rollup = meta.get(ROLLUP_DOWNLOADS[0], {})
+    rollup = meta.get(DETAILED_ACTIVITIES, {})
     titles[DETAILED] = (rollup.get("title") or DETAILED, rollup.get("description") or "")
     sheets = [Sheet(DETAILED, tuple(detailed[0]), detailed[1]), *tables]
     sheets.insert(0, readme(conn, metadata, sheets, titles, built))
@@ -305,7 +305,7 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
             for name, (header, rows) in rollups.items():
                 write_csv(tmp, name, header, rows)
             package = descriptor(conn, metadata, hashes, tables)
-            ods = write_spreadsheets(conn, tmp, metadata, package["created"], sheets, rollups[ROLLUP_DOWNLOADS[0]])
+            ods = write_spreadsheets(conn, tmp, metadata, package["created"], sheets, rollups[DETAILED_ACTIVITIES])
         (tmp / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2), encoding="utf-8")
         errors = validate_package(tmp / "datapackage.json")
         if errors:

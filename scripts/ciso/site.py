@@ -70,8 +70,9 @@ WORKBOOK = "ciso-donnees"  # the spreadsheet files: ciso-donnees.xlsx (Excel) an
 SPREADSHEETS = (f"{WORKBOOK}.xlsx", f"{WORKBOOK}.ods")
 # The rollups written as CSV beside the tables' (csv/ and excel/), offered first on /-/telechargements: what
 # allies ask for (each activity with its status and titles, progress by objective and plan, countries, funding).
+DETAILED_ACTIVITIES = "activites_detaillees"  # the rollup of the « Activités détaillées » sheet
 ROLLUP_DOWNLOADS = (
-    "activites_detaillees",
+    DETAILED_ACTIVITIES,
     "statut_activites",
     "statut_actions",
     "avancement_objectifs",
