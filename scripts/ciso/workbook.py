@@ -316,7 +316,9 @@ def stop_ods(process: subprocess.Popen) -> None:
     """End ``start_ods``'s process if the build stops before it is done (nothing left writing)."""
     if process.poll() is None:
         process.kill()
-    process.communicate()
+    process.wait()
+    if process.stderr is not None:
+        process.stderr.close()
 
 
 if __name__ == "__main__":  # start_ods's process
