@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -244,6 +246,23 @@ def test_the_ods_process_reports_its_failure(tmp_path):
     failed = start_ods(tmp_path / "absent" / "x.ods", [sheet], {}, when, (2020, 4, 1, 0, 0, 0))
     with pytest.raises(RuntimeError, match="FileNotFoundError"):
         finish_ods(failed)
+
+
+def test_a_failed_ods_stops_the_export_and_leaves_the_downloads_as_they_were(built, tmp_path, monkeypatch):
+    import ciso.export
+
+    def failing(*args):
+        command = [sys.executable, "-c", "import sys; sys.exit('odfpy en panne')"]
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    out = tmp_path / "export"
+    shutil.copytree(built.parent / "export", out)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    monkeypatch.setattr(ciso.export, "start_ods", failing)
+    with pytest.raises(ciso.export.ExportError, match="ciso-donnees.ods n'a pas pu être écrit.*odfpy en panne"):
+        ciso.export.export(built, out, load_metadata())
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert sorted(os.listdir(tmp_path)) == ["export"]  # no staging folder left behind
 
 
 # --------------------------------------------------------------------------- rollups as CSV
