@@ -182,31 +182,51 @@ def test_detailed_activities_give_each_activity_with_its_objective_action_and_st
 # --------------------------------------------------------------------------- .ods (LibreOffice)
 
 
+def quoted_fields(raw: str) -> list[list[tuple[str, bool]]]:
+    """LibreOffice's CSV (every text cell quoted) as rows of (value, was it quoted)."""
+    result, row = [], []
+    for m in re.finditer(r'("(?:[^"]|"")*"|[^,\n"]*)(,|\n|$)', raw):
+        field, end = m.groups()
+        if m.start() == len(raw):
+            break
+        quoted = field.startswith('"')
+        row.append((field[1:-1].replace('""', '"') if quoted else field, quoted))
+        if end != ",":
+            result.append(row)
+            row = []
+    return result
+
+
 def test_libreoffice_reads_every_sheet_of_the_ods_as_written(built, ods_as_csv):
+    """Same rows and values as the CSV files, and the same kinds as in the database: a text cell
+    stays text (quoted by LibreOffice, 1.1.1 included), a number or an ISO day does not."""
     files = {p.name.removeprefix("ciso-donnees-").removesuffix(".csv"): p for p in ods_as_csv.glob("*.csv")}
     assert sorted(files) == sorted(SHEETS)
-    seen_codes = 0
+    seen = {"code": 0, "date": 0, "number": 0, "accent": 0}
     for table in [*PUBLISHED, DETAILED_ACTIVITIES]:
         sheet = DETAILED if table == DETAILED_ACTIVITIES else table
-        raw = files[sheet].read_text(encoding="utf-8")
-        header, *body = list(csv.reader(raw.splitlines(keepends=True)))
+        header, *body = quoted_fields(files[sheet].read_text(encoding="utf-8"))
         want_header, want = exported_csv(built, table)
         count = rows(built, f'select count(*) as n from "{table}"')[0]["n"]
-        assert header == want_header and len(body) == len(want) == count, sheet
+        assert [v for v, _ in header] == want_header and len(body) == len(want) == count, sheet
+        types = column_types(built, table)
         for got, expected in zip(body, want, strict=True):
             assert len(got) == len(expected), sheet
-            for value, text in zip(got, expected, strict=True):
-                if text != value:  # only a number may be written otherwise (0.25 vs .25)
-                    assert float(value) == float(text), (sheet, text, value)
-        for text in {v for line in want for v in line if CODE.match(v) or DAY.match(v)}:
-            # a text cell is quoted in LibreOffice's CSV, a date or a number is not
-            quoted = re.search(rf'(^|,)"{re.escape(text)}"(,|$)', raw, re.M)
-            if DAY.match(text):
-                assert re.search(rf"(^|,){re.escape(text)}(,|$)", raw, re.M) and not quoted, (sheet, text)
-            else:
-                assert quoted, (sheet, text)
-                seen_codes += 1
-    assert seen_codes
+            for name, (value, quoted), text in zip(want_header, got, expected, strict=True):
+                kinds, where = types.get(name, {"text"}), (sheet, name, text, value)
+                if text == "":
+                    assert value == "" and not quoted, where
+                elif kinds <= {"integer", "real"}:
+                    assert float(value) == float(text) and not quoted, where
+                    seen["number"] += 1
+                elif DAY.match(text):
+                    assert value == text and not quoted, where
+                    seen["date"] += 1
+                else:
+                    assert value == text and quoted, where
+                    seen["code"] += bool(CODE.match(text))
+                    seen["accent"] += not text.isascii()
+    assert all(seen.values()), seen
 
 
 def test_libreoffice_keeps_the_accents_of_the_readme(built, ods_as_csv):

@@ -222,7 +222,6 @@ def write_ods(path: Path, sheets: list[Sheet], metadata: dict, built: dt.datetim
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.style import Style, TableCellProperties, TableColumnProperties, TextProperties
     from odf.table import Table, TableCell, TableColumn, TableRow
-    from odf.text import P
 
     check_names(sheets)
     doc = OpenDocumentSpreadsheet()
@@ -264,12 +263,10 @@ def write_ods(path: Path, sheets: list[Sheet], metadata: dict, built: dt.datetim
             for value in row:
                 if value is None or value == "":
                     cell = TableCell()
-                elif isinstance(value, bool | int | float):
+                elif isinstance(value, bool | int | float):  # no text: the software shows the value
                     cell = TableCell(valuetype="float", value=str(value))
-                    cell.addElement(P(text=str(value)))
                 elif (date := as_date(value)) is not None:
                     cell = TableCell(valuetype="date", datevalue=date.isoformat(), stylename=day)
-                    cell.addElement(P(text=date.isoformat()))
                 else:
                     cell = _text_cell(str(value), **({"stylename": wrapped} if sheet.wrap else {}))
                 line.addElement(cell)
