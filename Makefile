@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8001
 
-.PHONY: setup build check serve test lint format bench chromium nginx wrk container-tools clean
+.PHONY: setup build check serve test lint format bench chromium libreoffice nginx wrk container-tools clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ endef
 chromium:
 	$(call debian,chromium,chromium,the browser tests)
 
+# The spreadsheet tests open ciso-donnees.ods with LibreOffice (headless, no GUI libraries).
+libreoffice:
+	$(call debian,libreoffice-calc-nogui,soffice,the spreadsheet tests)
+
 nginx:
 	$(call debian,nginx,/usr/sbin/nginx,the nginx test and make bench)
 
@@ -55,7 +59,7 @@ container-tools:
 	$(call debian,runc,runc,the container test)
 	$(call debian,mmdebstrap,mmdebstrap,the container test)
 
-test: setup chromium nginx container-tools
+test: setup chromium libreoffice nginx container-tools
 	$(BIN)/python -m pytest
 
 lint: setup

@@ -1,4 +1,4 @@
-"""Transparency and downloads: /-/transparence and /-/telechargements.
+"""Transparency: /-/transparence (the downloads page is plugins/downloads.py).
 
 Every figure and list of /-/transparence is computed at build time into tables
 (``transparence_chiffres``, ``transparence_listes``, ``transparence_iati``: ciso/rollups.py, SQL
@@ -13,13 +13,11 @@ import json
 from pathlib import Path
 from urllib.parse import urlencode
 
-from ciso.export import EXCLUDED
 from ciso.iati import ENV_IDENTIFIER, ENV_SITE, PLACEHOLDER_IDENTIFIER, PLACEHOLDER_SITE, codelist
 from ciso.iati import FILE_NAME as IATI_FILE
-from ciso.model import TABLES
 from ciso.rollups import LISTS
 from ciso.site import DOWNLOADS
-from ciso.web import check_visible, downloads_dir, static_url, tables_metadata
+from ciso.web import check_visible, downloads_dir, static_url
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
@@ -165,46 +163,8 @@ def size_of(path: Path | None) -> int | None:
     return path.stat().st_size if path is not None and path.exists() else None
 
 
-async def downloads_page(datasette, request):
-    await check_visible(datasette, request)
-    db = datasette.get_database(DATABASE)
-    counts = await db.table_counts(limit=1000)
-    meta = tables_metadata(datasette, DATABASE)
-    folder = downloads_dir(datasette)
-    base = datasette.urls.path(f"/{DOWNLOADS}")
-    tables = []
-    for table in TABLES:
-        if table.name in EXCLUDED:
-            continue
-        info = meta.get(table.name, {})
-        tables.append(
-            {
-                "nom": table.name,
-                "titre": info.get("title") or table.name,
-                "description": info.get("description") or "",
-                "lignes": counts.get(table.name),
-                "csv": datasette.urls.table(DATABASE, table.name, format="csv") + "?_stream=on",
-                "json": datasette.urls.table(DATABASE, table.name, format="json") + "?_shape=array&_stream=on",
-                "excel": f"{base}/excel/{table.name}.csv" if folder else None,
-                "paquet": f"{base}/csv/{table.name}.csv" if folder else None,
-            }
-        )
-    files = {
-        "zip": {"href": f"{base}/ciso-donnees.zip", "octets": size_of(folder and folder / "ciso-donnees.zip")},
-        "datapackage": {"href": f"{base}/datapackage.json", "octets": size_of(folder and folder / "datapackage.json")},
-        "sqlite": {"href": datasette.urls.database(DATABASE) + ".db", "octets": size_of(Path(db.path))},
-        "iati": {"href": f"{base}/{IATI_FILE}", "octets": size_of(folder and folder / IATI_FILE)},
-    }
-    return Response.html(
-        await datasette.render_template(
-            "downloads.html", {"tables": tables, "fichiers": files, "dossier": folder is not None}, request=request
-        )
-    )
-
-
 @hookimpl
 def register_routes():
     return [
         (r"^/-/transparence$", transparency_page),
-        (r"^/-/telechargements$", downloads_page),
     ]

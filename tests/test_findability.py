@@ -21,7 +21,7 @@ import pytest
 import pytest_asyncio
 from ciso.build import build
 from ciso.iati import ENV_SITE, PLACEHOLDER_SITE
-from ciso.site import datasette_kwargs, load_metadata
+from ciso.site import ROLLUP_DOWNLOADS, SPREADSHEETS, datasette_kwargs, load_metadata
 from conftest import DATA, free_port, rows
 from datasette.app import Datasette
 from lxml import etree
@@ -189,6 +189,8 @@ async def test_every_distribution_answers_with_its_format(ds, built):
     expected = {"/ciso.db", "/telechargements/ciso-donnees.zip", "/telechargements/datapackage.json"}
     expected |= {"/telechargements/iati-activities.xml"}
     expected |= {f"/telechargements/{r['path']}" for r in package["resources"]}
+    expected |= {f"/telechargements/{name}" for name in SPREADSHEETS}
+    expected |= {f"/telechargements/csv/{name}.csv" for name in ROLLUP_DOWNLOADS}
     assert {d["contentUrl"] for d in distributions} == expected
     for d in distributions:
         assert d["@type"] == "DataDownload" and d["name"] and d["encodingFormat"]

@@ -96,7 +96,10 @@ async def test_every_download_is_served_with_its_type_and_bytes(ds, built):
     html = (await ds.client.get("/-/telechargements")).text
     hrefs = sorted(set(re.findall(r'href="(/telechargements/[^"?]+)"', html)))
     assert "/telechargements/ciso-donnees.zip" in hrefs and "/telechargements/iati-activities.xml" in hrefs
+    assert {"/telechargements/ciso-donnees.xlsx", "/telechargements/ciso-donnees.ods"} <= set(hrefs)
     types = {".csv": "text/csv", ".json": "application/json", ".xml": "application/xml", ".zip": "application/zip"}
+    types[".xlsx"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    types[".ods"] = "application/vnd.oasis.opendocument.spreadsheet"
     for href in hrefs:
         response = await ds.client.get(href)
         assert response.status_code == 200, href

@@ -27,6 +27,7 @@ DATA_TESTS = [
     "test_audit.py",
     "test_build.py",
     "test_dictionary.py",
+    "test_downloads.py",
     "test_facets.py",
     "test_feeds.py",
     "test_findability.py",
@@ -42,6 +43,7 @@ DATA_TESTS = [
     "test_search.py",
     "test_site.py",
     "test_transparency.py",
+    "test_workbook.py",
 ]
 
 

@@ -21,15 +21,17 @@ else the request's own, see there).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from html import unescape
 from pathlib import Path
 
 from .iati import PLACEHOLDER_SITE, settings_of
-from .site import DOWNLOADS
+from .site import DOWNLOADS, ROLLUP_DOWNLOADS, SPREADSHEETS
 
 PUBLISHER = "ciso"  # id of CISO in the organisations table (also IATI's reporting organisation)
 WORK_RELATIONS = ("partenaires", "siege")  # pays.relation: where CISO works or has partners, and its own country
@@ -49,6 +51,12 @@ FORMATS = {  # file suffix: (media type, EU file type or None)
     ".json": ("application/json", "JSON"),
     ".xml": ("application/xml", "XML"),
     ".csv": ("text/csv", "CSV"),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX"),
+    ".ods": ("application/vnd.oasis.opendocument.spreadsheet", "ODS"),
+}
+SPREADSHEET_TEXTS = {
+    ".xlsx": ("Toutes les tables dans un classeur Excel", "Excel"),
+    ".ods": ("Toutes les tables dans un classeur LibreOffice (OpenDocument)", "LibreOffice Calc"),
 }
 CONTEXT = {
     "dcat": "http://www.w3.org/ns/dcat#",
@@ -150,7 +158,9 @@ def package_fields(conn: sqlite3.Connection, metadata: dict) -> dict:
 
 def distributions(database_path: str, database_url_path: str, folder: Path | None) -> list[dict]:
     """Every file a reader can download: the SQLite database, then (when the build wrote them)
-    the zip, the data package, the IATI file and each table's CSV, with size and SHA-256 when known.
+    the spreadsheet files, the zip, the IATI file, the data package, each table's CSV and each
+    rollup's (``site.ROLLUP_DOWNLOADS``; title and description from the database's
+    ``dictionnaire_tables``), with size and SHA-256 when known.
     Paths are the site's (``/telechargements/csv/actions.csv``)."""
 
     def entry(name, title, text, path, size, sha256=None):
@@ -176,6 +186,19 @@ def distributions(database_path: str, database_url_path: str, folder: Path | Non
     def size(name):
         return (folder / name).stat().st_size if (folder / name).is_file() else None
 
+    def sha256(name):
+        return hashlib.sha256((folder / name).read_bytes()).hexdigest()
+
+    for name in SPREADSHEETS:
+        if size(name) is not None:
+            title, software = SPREADSHEET_TEXTS[Path(name).suffix]
+            text = (
+                f"Une feuille par table, à ouvrir avec {software}, précédée de « Lisez-moi » (licence, sources, "
+                "contenu de chaque feuille) et de « Activités détaillées » (chaque activité avec son objectif, son "
+                "action, son statut, ses pays, partenaires et thèmes)."
+            )
+            found.append(entry(f"tableur-{Path(name).suffix[1:]}", title, text, f"{base}/{name}", size(name),
+                               sha256(name)))  # fmt: skip
     if size(BUNDLE) is not None:
         found.append(
             entry(
@@ -222,7 +245,24 @@ def distributions(database_path: str, database_url_path: str, folder: Path | Non
                 digest.removeprefix("sha256:") if digest.startswith("sha256:") else None,
             )
         )
+    rollups = [name for name in ROLLUP_DOWNLOADS if size(f"csv/{name}.csv") is not None]
+    described = _rollup_titles(database_path, rollups) if rollups else {}
+    for name in rollups:
+        title, text = described.get(name, (name, ""))
+        path = f"csv/{name}.csv"
+        found.append(entry(f"csv-{name}", f"{title} (CSV)", text, f"{base}/{path}", size(path), sha256(path)))
     return found
+
+
+def _rollup_titles(database_path: str, names: list[str]) -> dict[str, tuple[str, str]]:
+    """{rollup: (title, description)} from the data dictionary the build wrote (metadata.yml's words)."""
+    marks = ",".join("?" * len(names))
+    with closing(sqlite3.connect(f"file:{database_path}?mode=ro", uri=True)) as conn:
+        found = conn.execute(
+            f'select "table", titre, description from dictionnaire_tables where "table" in ({marks})',  # noqa: S608
+            names,
+        ).fetchall()
+    return {name: (title or name, text or "") for name, title, text in found}
 
 
 # --------------------------------------------------------------------------- schema.org (Google)

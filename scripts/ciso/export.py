@@ -13,6 +13,10 @@
   (types, French descriptions, primary and foreign keys, ``enum`` constraints
   for codelists), validated with frictionless before anything is written;
 * ``ciso-donnees.zip``: ``datapackage.json`` and ``csv/`` in one file;
+* the useful rollups (``site.ROLLUP_DOWNLOADS``: ``activites_detaillees``, ``statut_activites``…) as
+  CSV too, plain and for Excel, beside the tables' (not in the data package: their SQL is in ``calculs``);
+* ``ciso-donnees.xlsx`` and ``ciso-donnees.ods``: every table as a sheet, with « Lisez-moi » and
+  « Activités détaillées » first (``workbook.py``);
 * ``iati-activities.xml``: the plans in the IATI Standard 2.03 (see ``iati.py``), checked
   against the standard's XSD and codelists; an invalid file stops the export.
 """
@@ -35,9 +39,10 @@ from .clock import build_time
 from .iati import FILE_NAME as IATI_FILE
 from .iati import IatiError, export_xml
 from .model import ARRAYS, BY_NAME, CODELISTS, INT, TABLES
-from .site import label_columns
+from .site import DETAILED_ACTIVITIES, ROLLUP_DOWNLOADS, SPREADSHEETS, label_columns
 from .spreadsheet import spreadsheet_row
 from .staging import checkpoint, remove_stale, staging_path
+from .workbook import DETAILED, Sheet, finish_ods, readme, start_ods, stop_ods, write_xlsx
 
 BUNDLE = "ciso-donnees.zip"
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -216,11 +221,54 @@ def zip_time(built: str) -> tuple[int, ...]:
     return max(when.timetuple()[:6], (1980, 1, 1, 0, 0, 0))  # the earliest date a zip can hold
 
 
+def write_csv(folder: Path, name: str, header: list[str], rows: list[list]) -> tuple[str, int]:
+    """``csv/{name}.csv`` (plain) and ``excel/{name}.csv`` (for spreadsheets) in ``folder``; returns
+    the plain file's SHA-256 and size."""
+    plain = folder / "csv" / f"{name}.csv"
+    with plain.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    with (folder / "excel" / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f, delimiter=";", lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(spreadsheet_row(row) for row in rows)
+    data = plain.read_bytes()
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def rollup_rows(conn, name: str) -> tuple[list[str], list[list]]:
+    cursor = conn.execute(f"select * from [{name}] order by rowid")  # noqa: S608 - names from site.py
+    return [d[0] for d in cursor.description], [list(r) for r in cursor.fetchall()]
+
+
 def add_to_zip(bundle: zipfile.ZipFile, path: Path, name: str, when: tuple[int, ...]) -> None:
     entry = zipfile.ZipInfo(name, date_time=when)
     entry.compress_type = zipfile.ZIP_DEFLATED
     entry.external_attr = 0o644 << 16  # rw-r--r--, whatever the umask of the build
     bundle.writestr(entry, path.read_bytes())
+
+
+def write_spreadsheets(conn, folder: Path, metadata: dict, built: str, tables: list[Sheet], detailed):
+    """ciso-donnees.xlsx and .ods: « Lisez-moi », « Activités détaillées » (``detailed``: header and
+    rows of the rollup ``activites_detaillees``), then ``tables`` (a sheet per table). The .ods is
+    still being written by another process on return: pass what this returns to ``finish_ods``."""
+    meta = metadata.get("databases", {}).get("ciso", {}).get("tables", {})
+    titles = {t.name: (meta.get(t.name, {}).get("title") or t.name, meta.get(t.name, {}).get("description") or "")
+              for t in tables}  # fmt: skip
+    rollup = meta.get(DETAILED_ACTIVITIES, {})
+    titles[DETAILED] = (rollup.get("title") or DETAILED, rollup.get("description") or "")
+    sheets = [Sheet(DETAILED, tuple(detailed[0]), detailed[1]), *tables]
+    sheets.insert(0, readme(conn, metadata, sheets, titles, built))
+    when = dt.datetime.fromisoformat(built)
+    xlsx, ods = SPREADSHEETS
+    process = start_ods(folder / ods, sheets, metadata, when, zip_time(built))
+    try:
+        write_xlsx(folder / xlsx, sheets, metadata, when)
+    except BaseException:
+        stop_ods(process)
+        raise
+    return process
 
 
 def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
@@ -231,6 +279,7 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "csv").mkdir(parents=True)
     (tmp / "excel").mkdir()
+    ods = None
     try:
         with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
             try:
@@ -245,24 +294,18 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
             tables = [t for t in TABLES if t.name not in EXCLUDED]
             labelling = labelled(label_columns(metadata))
             labels = _labels(conn, labelling)
-            hashes = {}
+            hashes, sheets = {}, []
             for table in tables:
                 columns = table_columns(table, labelling)
                 header = [c["name"] for c in columns]
                 rows = list(_rows(conn, table, columns, labels))
-                plain = tmp / "csv" / f"{table.name}.csv"
-                with plain.open("w", encoding="utf-8", newline="") as f:
-                    writer = csv.writer(f, lineterminator="\n")
-                    writer.writerow(header)
-                    writer.writerows(rows)
-                with (tmp / "excel" / f"{table.name}.csv").open("w", encoding="utf-8-sig", newline="") as f:
-                    writer = csv.writer(f, delimiter=";", lineterminator="\r\n")
-                    writer.writerow(header)
-                    writer.writerows(spreadsheet_row(row) for row in rows)
-                data = plain.read_bytes()
-                hashes[table.name] = (hashlib.sha256(data).hexdigest(), len(data))
+                hashes[table.name] = write_csv(tmp, table.name, header, rows)
+                sheets.append(Sheet(table.name, tuple(header), rows))
+            rollups = {name: rollup_rows(conn, name) for name in ROLLUP_DOWNLOADS}
+            for name, (header, rows) in rollups.items():
+                write_csv(tmp, name, header, rows)
             package = descriptor(conn, metadata, hashes, tables)
-        checkpoint("export")  # test-only: killed with the CSV files half made
+            ods = write_spreadsheets(conn, tmp, metadata, package["created"], sheets, rollups[DETAILED_ACTIVITIES])
         (tmp / "datapackage.json").write_text(json.dumps(package, ensure_ascii=False, indent=2), encoding="utf-8")
         errors = validate_package(tmp / "datapackage.json")
         if errors:
@@ -272,6 +315,11 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
             add_to_zip(bundle, tmp / "datapackage.json", "datapackage.json", when)
             for table in tables:
                 add_to_zip(bundle, tmp / "csv" / f"{table.name}.csv", f"csv/{table.name}.csv", when)
+        try:
+            finish_ods(ods)
+        except RuntimeError as e:
+            raise ExportError(f"{SPREADSHEETS[1]} n'a pas pu être écrit ({e})") from None
+        checkpoint("export")  # test-only: killed with the downloads written, not yet in place
         if out_dir.exists():
             old = staging_path(out_dir, "old")
             os.replace(out_dir, old)
@@ -281,6 +329,8 @@ def export(db_path: Path, out_dir: Path, metadata: dict) -> dict:
         else:
             os.replace(tmp, out_dir)
     finally:
+        if ods is not None:
+            stop_ods(ods)
         shutil.rmtree(tmp, ignore_errors=True)
     return {
         "tables": len(tables),

@@ -299,6 +299,35 @@ where nombre > 0
 order by o.ordre, st.ordre
 """
 
+# Each activity on one line for allies' spreadsheets (export.py: the « Activités détaillées » sheet and
+# activites_detaillees.csv): its objective and action with their titles, its current status, the names
+# of the countries, organisations, instruments and themes linked to it, and the plan's file and line.
+_NAMES = """(select group_concat({label}, ' ; ') from (
+        select t.{label} from {link} x join {table} t on t.id = x.{key}
+        where x.activite_id = a.id order by t.{label}))"""
+ROLLUPS["activites_detaillees"] = f"""
+select
+    a.id as activite_id, a.plan_id,
+    o.numero as objectif_numero, o.titre as objectif_titre,
+    ac.numero as action_numero, ac.titre as action_titre,
+    a.numero, a.texte,
+    s.statut, s.statut_libelle, s.statut_declare, s.statut_declare_libelle, s.echeance, s.date_reference,
+    {_NAMES.format(label="nom", link="activites_pays", table="pays", key="pays_id")} as pays_noms,
+    {_NAMES.format(label="libelle", link="activites_organisations", table="organisations", key="organisation_id")}
+        as organisations_noms,
+    {_NAMES.format(label="libelle", link="activites_instruments", table="instruments", key="instrument_id")}
+        as instruments_noms,
+    {_NAMES.format(label="nom", link="activites_themes", table="themes", key="theme_id")} as themes_noms,
+    p.fichier as plan_fichier, a.ligne as plan_ligne,
+    a.ordre
+from activites a
+join objectifs o on o.id = a.objectif_id
+join actions ac on ac.id = a.action_id
+join plans p on p.id = a.plan_id
+join statut_activites s on s.rowid = (select min(rowid) from statut_activites where activite_id = a.id)
+order by a.ordre
+"""
+
 # --- IATI (see iati.py) ----------------------------------------------------------------------
 # What the IATI file says about each action, and how complete it is. The export writes its
 # elements from these rollups, and the self-assessment on /-/transparence counts their rows, so
@@ -683,6 +712,7 @@ KEYS: dict[str, dict[str, str]] = {
     "statut_activites": STATUS,
     "statut_actions": STATUS,
     "statut_elements": STATUS,
+    "activites_detaillees": STATUS,
     "avancement_objectifs_statuts": STATUS,
     "statut_par_pays": STATUS,
     "statut_par_organisation": STATUS,

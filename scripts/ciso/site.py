@@ -66,6 +66,21 @@ def staff_metadata(root: Path = ROOT) -> dict:
 
 
 DOWNLOADS = "telechargements"  # URL prefix of the export directory (plugins/downloads.py)
+WORKBOOK = "ciso-donnees"  # the spreadsheet files: ciso-donnees.xlsx (Excel) and ciso-donnees.ods (LibreOffice)
+SPREADSHEETS = (f"{WORKBOOK}.xlsx", f"{WORKBOOK}.ods")
+# The rollups written as CSV beside the tables' (csv/ and excel/), offered first on /-/telechargements: what
+# allies ask for (each activity with its status and titles, progress by objective and plan, countries, funding).
+DETAILED_ACTIVITIES = "activites_detaillees"  # the rollup of the « Activités détaillées » sheet
+ROLLUP_DOWNLOADS = (
+    DETAILED_ACTIVITIES,
+    "statut_activites",
+    "statut_actions",
+    "avancement_objectifs",
+    "avancement_plans",
+    "pays_partenaires",
+    "autres_pays",
+    "financements_par_statut",
+)
 
 
 def datasette_kwargs(root: Path = ROOT, export_dir: Path | None = None, staff: bool = False) -> dict:

@@ -2,11 +2,14 @@
 
 Excel, LibreOffice and Google Sheets treat a cell that starts with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return as a formula (``=HYPERLINK(...)``, DDE…). As OWASP
-recommends (https://owasp.org/www-community/attacks/CSV_Injection), every file meant
-for a spreadsheet (the Excel CSVs today, any .xlsx or .ods tomorrow) writes its text
-cells through ``spreadsheet_value``: such a cell gets a leading single quote, which
-the software shows as text. Numbers are written as they are. The plain CSV, the data
-package and the database keep the exact value.
+recommends (https://owasp.org/www-community/attacks/CSV_Injection), the Excel CSVs write
+their text cells through ``spreadsheet_value``: such a cell gets a leading single quote,
+which the software shows as text. Numbers are written as they are. The plain CSV, the
+data package and the database keep the exact value.
+
+The .xlsx and .ods files (``workbook.py``) need no quote: their cells are typed, and a
+text cell is never read as a formula; they keep the exact value, and Excel's cells that
+``is_formula_like`` get the « quote prefix » so they stay text when edited.
 """
 
 from __future__ import annotations
