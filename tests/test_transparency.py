@@ -289,6 +289,46 @@ def test_frictionless_cli_validates_the_zip_and_rejects_a_dangling_foreign_key(b
     assert any("violates the foreign key" in m for m in validate_package(broken / "datapackage.json"))
 
 
+def test_a_rebuild_validates_again_only_what_changed_and_what_refers_to_it(built, tmp_path):
+    from ciso.export import unchanged_resources
+
+    folder = built.parent / "export"
+    current = folder / "datapackage.json"
+    descriptor = json.loads(current.read_text(encoding="utf-8"))
+    names = {r["name"] for r in descriptor["resources"]}
+    assert unchanged_resources(current, None) == set()
+    assert unchanged_resources(current, current) == names  # the same export: nothing to read again
+
+    for resource in descriptor["resources"]:  # the previous export had other countries
+        if resource["name"] == "pays":
+            resource["hash"] = "sha256:" + "0" * 64
+    previous = tmp_path / "datapackage.json"
+    previous.write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
+    kept = unchanged_resources(current, previous)
+    referring = {
+        r["name"]
+        for r in descriptor["resources"]
+        if any(k["reference"].get("resource") == "pays" for k in r["schema"].get("foreignKeys", []))
+    }
+    assert referring >= {"activites_pays", "organisations", "regions_pays"}
+    assert kept == names - {"pays"} - referring
+
+    # A country removed: the links to it are read again (their own data did not change) and refused.
+    broken = tmp_path / "broken"
+    shutil.copytree(folder, broken)
+    table = broken / "csv" / "pays.csv"
+    lines = table.read_text(encoding="utf-8").splitlines(keepends=True)
+    table.write_text("".join(line for line in lines if not line.startswith("MX,")), encoding="utf-8")
+    changed = json.loads((broken / "datapackage.json").read_text(encoding="utf-8"))
+    for resource in changed["resources"]:
+        if resource["name"] == "pays":
+            data = table.read_bytes()
+            resource["hash"], resource["bytes"] = f"sha256:{hashlib.sha256(data).hexdigest()}", len(data)
+    (broken / "datapackage.json").write_text(json.dumps(changed, ensure_ascii=False), encoding="utf-8")
+    errors = validate_package(broken / "datapackage.json", current)
+    assert any("violates the foreign key" in m and "MX" in m for m in errors), errors[:3]
+
+
 def test_excel_csv_keeps_accents_and_labels(built):
     data = (built.parent / "export" / "excel" / "actions.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")

@@ -25,7 +25,7 @@ import yaml
 from .clock import build_time
 from .plan import TITLE_RE, Plan
 from .problems import Problem, SourceError
-from .yamlsource import load_entries
+from .yamlsource import SafeLoader, load_entries
 
 ENV_DATE = "CISO_DATE_REFERENCE"
 FILE = "periodes.yml"  # under data/reference/
@@ -146,7 +146,9 @@ def time_key(data_dir: Path, today: dt.date | None = None) -> str:
         return "date invalide"
     ends: dict[str, str] = {}
     try:
-        curated = yaml.safe_load((Path(data_dir) / "reference" / FILE).read_text(encoding="utf-8-sig")) or []
+        curated = (
+            yaml.load((Path(data_dir) / "reference" / FILE).read_text(encoding="utf-8-sig"), Loader=SafeLoader) or []
+        )  # noqa: S506
         ends = {str(e.get("plan")): str(e.get("fin")) for e in curated if isinstance(e, dict)}
     except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError):
         pass

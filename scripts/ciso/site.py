@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from .yamlsource import SafeLoader
+
 
 def project_root() -> Path:
     """Where metadata.yml and data/ are: ``CISO_ROOT``, else the source tree this package runs
@@ -39,7 +41,7 @@ HTTPS_ENV = "CISO_FORCE_HTTPS_URLS"  # "1" behind a proxy that ends TLS: Dataset
 
 
 def load_metadata(root: Path = ROOT) -> dict:
-    return yaml.safe_load((root / "metadata.yml").read_text(encoding="utf-8"))
+    return yaml.load((root / "metadata.yml").read_text(encoding="utf-8"), Loader=SafeLoader)  # noqa: S506 - safe
 
 
 def label_columns(metadata: dict) -> dict[str, str]:
@@ -61,7 +63,7 @@ def merge(base: dict, extra: dict) -> dict:
 
 def staff_metadata(root: Path = ROOT) -> dict:
     """metadata.yml plus metadata-interne.yml: login required, staff-only tables described."""
-    extra = yaml.safe_load((root / "metadata-interne.yml").read_text(encoding="utf-8"))
+    extra = yaml.load((root / "metadata-interne.yml").read_text(encoding="utf-8"), Loader=SafeLoader)  # noqa: S506
     return merge(load_metadata(root), extra)
 
 
