@@ -112,7 +112,7 @@ def test_file_sizes_in_french_units():
     """One formatter (ciso.fr.octets_fr) for every size shown: Datasette's steps of 1024, French units."""
     sizes = [None, 0, 1, 2, 1023, 1024, 413_696, 1_048_576, 5 * 1024**3 // 2, 3 * 1024**4]
     assert [octets_fr(n) for n in sizes] == [
-        "", "0 octet", "1 octet", "2 octets", "1\u202f023 octets", "1,0 Ko", "404,0 Ko", "1,0 Mo", "2,5 Go", "3,0 To",
+        "", "0 octet", "1 octet", "2 octets", "1\u202f023 octets", "1,0 ko", "404,0 ko", "1,0 Mo", "2,5 Go", "3,0 To",
     ]  # fmt: skip
 
 
