@@ -14,7 +14,7 @@ puts their message in French too.
 import json
 import traceback
 
-from ciso.messages import is_client_error, message_fr, title_fr
+from ciso.messages import is_client_error, message_fr, not_found_fr, title_fr
 from ciso.web import error_response
 from datasette import hookimpl
 from datasette.plugins import pm
@@ -101,6 +101,8 @@ def french_json_errors(app):
 def handle_exception(datasette, request, exception):
     async def inner():
         status, message, title = describe(exception)
+        if status == 404:
+            message = not_found_fr(message, request.path) or message
         return await error_response(datasette, request, status, message, title)
 
     return inner
