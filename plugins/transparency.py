@@ -21,7 +21,7 @@ from ciso.iati import ENV_IDENTIFIER, ENV_SITE, PLACEHOLDER_IDENTIFIER, PLACEHOL
 from ciso.iati import FILE_NAME as IATI_FILE
 from ciso.model import TABLES
 from ciso.site import DOWNLOADS
-from ciso.web import check_visible, downloads_dir, static_url
+from ciso.web import check_visible, downloads_dir, static_url, tables_metadata
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
@@ -105,7 +105,7 @@ def charts(datasette) -> dict:
     root = datasette.urls.path("/")
     return {
         "carte": {"spec": static_url(datasette, MAP_SPEC), "racine": root},
-        "financements": {"spec": static_url(datasette, FUNDING_SPEC), "racine": root},
+        "graphique_financements": {"spec": static_url(datasette, FUNDING_SPEC), "racine": root},
     }
 
 
@@ -226,7 +226,7 @@ async def downloads_page(datasette, request):
     await check_visible(datasette, request)
     db = datasette.get_database(DATABASE)
     counts = await db.table_counts(limit=1000)
-    meta = datasette.metadata("tables", database=DATABASE) or {}
+    meta = tables_metadata(datasette, DATABASE)
     folder = downloads_dir(datasette)
     base = datasette.urls.path(f"/{DOWNLOADS}")
     tables = []
