@@ -134,9 +134,7 @@ async def transparency_section(datasette, request):
     await check_visible(datasette, request)
     slug = request.url_vars["section"]
     if slug not in SECTIONS:
-        raise NotFound(
-            f"Aucune section « {slug} » dans la page Transparence ; les sections : {', '.join(SECTIONS)}."
-        )
+        raise NotFound(f"Aucune section « {slug} » dans la page Transparence ; les sections : {', '.join(SECTIONS)}.")
     title, names = SECTIONS[slug]
     db = datasette.get_database(DATABASE)
     stored = await stored_figures(datasette, db)

@@ -39,6 +39,15 @@ async def assert_fits(page, url: str):
     assert width <= PHONE["width"], (url, width, await page.evaluate(OVERFLOWING))
 
 
+async def fits_a_new_phone(browser, url: str):
+    """assert_fits in a phone's fresh browser context."""
+    context, page = await phone_page(browser)
+    try:
+        await assert_fits(page, url)
+    finally:
+        await context.close()
+
+
 @pytest.mark.parametrize("path", [p for _, p in PAGE_KINDS], ids=[k for k, _ in PAGE_KINDS])
 async def test_public_page_fits_a_phone(server, browser, path):
     context, page = await phone_page(browser)
@@ -55,11 +64,7 @@ async def test_public_page_fits_a_phone(server, browser, path):
     "path", [p for _, m, p, _ in ERROR_PAGES if m == "GET"], ids=[k for k, m, _, _ in ERROR_PAGES if m == "GET"]
 )
 async def test_error_page_fits_a_phone(server, browser, path):
-    context, page = await phone_page(browser)
-    try:
-        await assert_fits(page, server + path)
-    finally:
-        await context.close()
+    await fits_a_new_phone(browser, server + path)
 
 
 async def test_open_chart_controls_and_the_sql_editor_fit_a_phone(server, browser):
@@ -88,11 +93,7 @@ def staff_site(tmp_path_factory):
     "path", [p for _, p, logged in STAFF_PAGE_KINDS if not logged], ids=[k for k, _, lg in STAFF_PAGE_KINDS if not lg]
 )
 async def test_staff_page_fits_a_phone(staff_site, browser, path):
-    context, page = await phone_page(browser)
-    try:
-        await assert_fits(page, staff_site + path)
-    finally:
-        await context.close()
+    await fits_a_new_phone(browser, staff_site + path)
 
 
 async def test_staff_pages_fit_a_phone_once_logged_in(staff_site, browser):
@@ -120,7 +121,9 @@ async def test_transparency_overview_fits_one_screen_and_leads_to_every_section(
         await page.locator(".ciso-graphique-financements.ciso-graphique-pret svg").wait_for(timeout=15000)
         height = await page.evaluate("document.documentElement.scrollHeight")
         assert height <= 2400, height
-        hrefs = set(await page.eval_on_selector_all("main a[href], .content a[href]", "els => els.map(e => e.pathname)"))
+        hrefs = set(
+            await page.eval_on_selector_all("main a[href], .content a[href]", "els => els.map(e => e.pathname)")
+        )
         assert {f"/-/transparence/{slug}" for slug in SECTIONS} <= hrefs
     finally:
         await context.close()

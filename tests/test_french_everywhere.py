@@ -85,7 +85,7 @@ def english_in(text: str) -> list[str]:
 
 def test_the_scan_finds_english_and_spares_code():
     page = (
-        '<html><head><title>Link — CISO</title></head><body><p>60 activités <code>rows</code></p>'
+        "<html><head><title>Link — CISO</title></head><body><p>60 activités <code>rows</code></p>"
         '<em lang="en">Labor for Palestine, the network</em><input type="submit" value="Apply">'
         '<a title="Next page">suivante</a><pre>select * from database</pre></body></html>'
     )
@@ -160,7 +160,9 @@ def staff_env():
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def staff(tmp_path_factory, staff_env):
-    ds = Datasette(immutables=[str(staff_database(tmp_path_factory.mktemp("francais")))], **datasette_kwargs(staff=True))
+    ds = Datasette(
+        immutables=[str(staff_database(tmp_path_factory.mktemp("francais")))], **datasette_kwargs(staff=True)
+    )
     await ds.invoke_startup()
     return ds
 
@@ -232,7 +234,14 @@ async def test_chart_controls_are_in_french(server, page):
     form = page.locator("form.datasette-vega")
     await form.wait_for(timeout=10000)
     options = await form.locator("select[name=x_type] option").all_inner_texts()
-    assert options == ["Nombre", "Nombre, par classes", "Date et heure", "Date et heure, par classes", "Libellé", "Catégorie"]
+    assert options == [
+        "Nombre",
+        "Nombre, par classes",
+        "Date et heure",
+        "Date et heure, par classes",
+        "Libellé",
+        "Catégorie",
+    ]
     assert english_in(await page.evaluate(VISIBLE_IN_BROWSER)) == []
 
 

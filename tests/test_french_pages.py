@@ -184,7 +184,9 @@ async def test_table_description_is_french(ds, built):
     with sqlite3.connect(built) as conn:
         n = conn.execute("select count(*) from activites where objectif_id = '2020-2021-1' and rang >= 2").fetchone()[0]
     page = await get(ds, "/ciso/activites?objectif_id=2020-2021-1&rang__gte=2&_sort_desc=numero")
-    expected = f"{nombre_fr(n)} activités où objectif_id = « 2020-2021-1 » et rang ≥ 2, par numéro, en ordre décroissant"
+    expected = (
+        f"{nombre_fr(n)} activités où objectif_id = « 2020-2021-1 » et rang ≥ 2, par numéro, en ordre décroissant"
+    )
     assert f"<title>Activités : {expected} — CISO</title>" in html.unescape(page)
     assert "- retirer le filtre -" in page
 
@@ -192,7 +194,9 @@ async def test_table_description_is_french(ds, built):
 @pytest.mark.asyncio
 async def test_table_page_without_rows(ds):
     page = await get(ds, "/ciso/activites?id=inexistant")
-    assert "<title>Activités : 0 activité où id = « inexistant », dans l'ordre du plan — CISO</title>" in html.unescape(page)
+    assert "<title>Activités : 0 activité où id = « inexistant », dans l'ordre du plan — CISO</title>" in html.unescape(
+        page
+    )
     assert '<p class="zero-results">Aucune ligne</p>' in page
 
 

@@ -77,7 +77,10 @@ async def test_column_headers_show_the_french_label_and_the_code_name(ds):
         th = re.search(rf'<th [^>]*data-column="{column}"[^>]*>(.*?)</th>', head, re.S)
         assert th, column
         assert f'data-libelle="{html.escape(labels[column], quote=True)}"' in th[0]
-        assert html.escape(labels[column], quote=True) in th[1] and f'<code class="ciso-nom-colonne">{column}</code>' in th[1]
+        assert (
+            html.escape(labels[column], quote=True) in th[1]
+            and f'<code class="ciso-nom-colonne">{column}</code>' in th[1]
+        )
     # Datasette's link column of a table without a primary key: « Lien », never « Link »
     link = re.search(r'<th [^>]*data-column="Link"[^>]*>(.*?)</th>', head, re.S)
     assert link and 'data-libelle="Lien"' in link[0] and link[1].strip() == "Lien"

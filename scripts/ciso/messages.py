@@ -76,9 +76,7 @@ PERMISSIONS = {
     "permissions-debug": "voir le débogage des permissions",
     "debug-menu": "voir le menu de débogage",
 }
-EXACT.update(
-    {name: f"Accès refusé : il faut la permission de {what}." for name, what in PERMISSIONS.items()}
-)
+EXACT.update({name: f"Accès refusé : il faut la permission de {what}." for name, what in PERMISSIONS.items()})
 EXACT["view-instance"] = "Ce site est réservé à l'équipe du CISO : il faut être connecté pour le voir."
 # Datasette says « Database not found » for any address it cannot place (/nexistepas, /-/nexistepas):
 # the 404 page says which address instead (not_found_fr).
