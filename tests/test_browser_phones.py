@@ -3,6 +3,8 @@ the transparency overview fits one screen's worth at 1280 px, leading to every s
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 import pytest
 from ciso_site.transparency import SECTIONS
 from pages import ERROR_PAGES, PAGE_KINDS, STAFF_PAGE_KINDS, STAFF_PASSWORD, staff_database, staff_server
@@ -26,9 +28,14 @@ OVERFLOWING = """() => {
 }"""
 
 
-async def phone_page(browser):
+@asynccontextmanager
+async def on_a_phone(browser):
+    """A page in a fresh browser context the size of a phone; closed at the end."""
     context = await browser.new_context(viewport=PHONE, locale="fr-CA", is_mobile=True, has_touch=True)
-    return context, await context.new_page()
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()
 
 
 async def assert_fits(page, url: str):
@@ -41,23 +48,17 @@ async def assert_fits(page, url: str):
 
 async def fits_a_new_phone(browser, url: str):
     """assert_fits in a phone's fresh browser context."""
-    context, page = await phone_page(browser)
-    try:
+    async with on_a_phone(browser) as page:
         await assert_fits(page, url)
-    finally:
-        await context.close()
 
 
 @pytest.mark.parametrize("path", [p for _, p in PAGE_KINDS], ids=[k for k, _ in PAGE_KINDS])
 async def test_public_page_fits_a_phone(server, browser, path):
-    context, page = await phone_page(browser)
-    try:
+    async with on_a_phone(browser) as page:
         await assert_fits(page, server + path)
         if await page.locator(".ciso-graphique").count():
             await page.locator(".ciso-graphique-pret").first.wait_for(timeout=15000)
             assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    finally:
-        await context.close()
 
 
 @pytest.mark.parametrize(
@@ -68,19 +69,20 @@ async def test_error_page_fits_a_phone(server, browser, path):
 
 
 async def test_open_chart_controls_and_the_sql_editor_fit_a_phone(server, browser):
-    context, page = await phone_page(browser)
-    try:
+    async with on_a_phone(browser) as page:
         await page.goto(server + "/ciso/statut_activites?_facet=statut")
         await page.locator("button", has_text="Afficher les options de graphique").click()
         await page.locator("form.datasette-vega").wait_for(timeout=10000)
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        chart = "#g.mark=bar&g.x_column=statut_libelle&g.x_type=nominal&g.y_column=ligne&g.y_type=quantitative"
+        await page.goto(server + "/ciso/statut_activites" + chart)  # a drawn chart, its legend and axes
+        await page.locator(".vega-embed canvas, .vega-embed svg").first.wait_for(timeout=15000)
         assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         await page.goto(server + "/ciso?sql=" + "select+1+as+" + "+%2C+1+as+".join(f"colonne_{i}" for i in range(40)))
         await page.locator(".CodeMirror").wait_for()
         box = await page.locator(".CodeMirror").bounding_box()
         assert box["x"] + box["width"] <= PHONE["width"]
         assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    finally:
-        await context.close()
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +99,7 @@ async def test_staff_page_fits_a_phone(staff_site, browser, path):
 
 
 async def test_staff_pages_fit_a_phone_once_logged_in(staff_site, browser):
-    context, page = await phone_page(browser)
-    try:
+    async with on_a_phone(browser) as page:
         await page.goto(staff_site + "/-/login")
         await page.fill("input[name=username]", "equipe")
         await page.fill("input[name=password]", STAFF_PASSWORD)
@@ -108,8 +109,6 @@ async def test_staff_pages_fit_a_phone_once_logged_in(staff_site, browser):
             if logged:
                 await assert_fits(page, staff_site + path)
                 assert "Connectez-vous" not in await page.locator("body").inner_text(), path
-    finally:
-        await context.close()
 
 
 async def test_transparency_overview_fits_one_screen_and_leads_to_every_section(server, browser):
