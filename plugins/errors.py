@@ -5,7 +5,7 @@ Datasette's default handler renders error.html without the template variables pl
 ``ciso.web.error_response``. Datasette raises some errors that the visitor's parameters
 caused (an unknown ``_sort`` column…) with status 500: those become 400. SQLite running out
 of the memory the site allows it (plugins/limits.py) is a 400 too. Any other exception is
-a 500, printed to the log.
+a 500, printed to the log. A 403 (the forbidden hook) is French too.
 
 Datasette writes some JSON errors itself (a failed ``?sql=`` query): the wrapper below
 puts their message in French too.
@@ -102,6 +102,16 @@ def handle_exception(datasette, request, exception):
     async def inner():
         status, message, title = describe(exception)
         return await error_response(datasette, request, status, message, title)
+
+    return inner
+
+
+@hookimpl
+def forbidden(datasette, request, message):
+    """A 403 in French (Datasette's own says « Forbidden » and the permission's name, view-instance…)."""
+
+    async def inner():
+        return await error_response(datasette, request, 403, message)
 
     return inner
 

@@ -1,9 +1,9 @@
 """Site-wide pieces: build information for the footer, French filters, stylesheet, scripts, the menu."""
 
-from ciso.fr import date_fr, nombre_fr, octets_fr, pourcent_fr
+from ciso.fr import date_fr, nombre_fr, octets_fr, periode_fr, pourcent_fr
 from ciso.markup import render as render_markup
 from ciso.messages import message_fr
-from ciso.web import is_staff_site, static_url
+from ciso.web import is_staff_site, metadata, static_url
 from datasette import hookimpl
 from datasette.plugins import pm
 
@@ -41,6 +41,13 @@ async def site_info(datasette) -> dict:
     return info
 
 
+def column_labels(datasette) -> dict:
+    """The French label of each column name (metadata.yml, ``libelles_colonnes``), read once per instance."""
+    if not hasattr(datasette, "_ciso_column_labels"):
+        datasette._ciso_column_labels = metadata(datasette, "libelles_colonnes") or {}
+    return datasette._ciso_column_labels
+
+
 def vega_bundle(datasette) -> dict | None:
     """datasette-vega's script and stylesheet URLs, as that plugin's own hooks give them (space-separated),
     for the button that loads them on demand; None without the plugin. The base template leaves them out
@@ -64,6 +71,7 @@ def extra_template_vars(datasette, template):
             "statique": lambda name: static_url(datasette, name),
             "site_interne": is_staff_site(datasette),
             "vega": vega_bundle(datasette) if template in CHART_PAGES else None,
+            "libelles_colonnes": column_labels(datasette) if template in ROWS_PAGES else None,
         }
 
     return inner
@@ -74,6 +82,7 @@ def prepare_jinja2_environment(env):
     env.filters["date_fr"] = date_fr
     env.filters["nombre_fr"] = nombre_fr
     env.filters["pourcent_fr"] = pourcent_fr
+    env.filters["periode_fr"] = periode_fr
     env.filters["octets_fr"] = octets_fr
     env.filters["balisage"] = render_markup
     env.filters["erreur_fr"] = message_fr

@@ -1,12 +1,15 @@
-"""Transparency: /-/transparence (the downloads page is plugins/downloads.py).
+"""Transparency: /-/transparence and its sections (the downloads page is plugins/downloads.py).
 
-Every figure and list of /-/transparence is computed at build time into tables
-(``transparence_chiffres``, ``transparence_listes``, ``transparence_iati``: ciso/rollups.py, SQL
-in the ``calculs`` table), so the page makes two queries and a journalist reads the same numbers. Every figure links
-to the table (or filtered table) whose row count it is, so a reader can check it; every
-curated statement links to its line of the plan (/-/source/{plan}#L{ligne}). The map is a
-Vega-Lite spec file (static/charts/carte-pays.vl.json) whose data is the JSON of the
-``pays_partenaires`` table; the table under it gives the same numbers without JavaScript.
+/-/transparence is an overview that fits a screen: key figures, the map and a chart of funding by
+status, each section summed up in a few lines. Each section has its own page with its full tables
+(/-/transparence/{section}, SECTIONS below), and each page its JSON (``.json``).
+
+Every figure and list is computed at build time into tables (``transparence_chiffres``,
+``transparence_listes``, ``transparence_iati``: ciso/rollups.py, SQL in the ``calculs`` table), so a
+page makes at most two queries and a journalist reads the same numbers. Every figure links to the
+table (or filtered table) whose row count it is, so a reader can check it; every curated statement
+links to its line of the plan (/-/source/{plan}#L{ligne}). Charts are Vega-Lite spec files
+(static/charts/) whose data is the JSON of a table; a table gives the same numbers without JavaScript.
 """
 
 import json
@@ -15,20 +18,37 @@ from urllib.parse import urlencode
 
 from ciso.iati import ENV_IDENTIFIER, ENV_SITE, PLACEHOLDER_IDENTIFIER, PLACEHOLDER_SITE, codelist
 from ciso.iati import FILE_NAME as IATI_FILE
-from ciso.rollups import LISTS
 from ciso.site import DOWNLOADS
 from ciso.web import check_visible, downloads_dir, static_url
 from datasette import hookimpl
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import NotFound, Response
 
 DATABASE = "ciso"
 MAP_SPEC = "charts/carte-pays.vl.json"
-FIGURES_SQL = "select cle, libelle, valeur, table_source, filtres from transparence_chiffres order by ordre"
-LISTS_SQL = (  # the build's date and version too (table construction), which the rollups leave out
-    "select liste, rang, objet from transparence_listes union all "
-    "select liste, rang, objet from transparence_iati union all "
-    "select 'construction', rowid, json_object('cle', cle, 'valeur', valeur) from construction order by liste, rang"
-)
+FUNDING_SPEC = "charts/financements-statuts.vl.json"
+FIGURES_SQL = "select cle, section, libelle, valeur, table_source, filtres from transparence_chiffres order by ordre"
+# The lists a section shows (names of transparence_listes / transparence_iati, in a JSON array), and
+# the build's date and version (table construction), which the rollups leave out.
+LISTS_SQL = """select liste, rang, objet from (
+    select liste, rang, objet from transparence_listes union all
+    select liste, rang, objet from transparence_iati union all
+    select 'construction' as liste, rowid as rang, json_object('cle', cle, 'valeur', valeur) as objet from construction
+) where liste in (select value from json_each(:listes)) order by liste, rang"""
+# Each section: its slug (URL), title, and the lists its page shows, in page order.
+SECTIONS = {
+    "financement": ("Financement", ("financements",)),
+    "partenaires": ("Partenaires et pays", ("partenariats", "pays_partenaires", "autres_pays")),
+    "plaidoyer": ("Positions de plaidoyer", ("positions",)),
+    "gouvernance": ("Équipe et gouvernance", ("equipe", "instances")),
+    "iati": (
+        "Norme IATI et auto-évaluation",
+        (
+            "plans", "iati_criteres", "iati_secteurs", "iati_non_classees", "iati_avertissements",
+            "iati_repartitions", "iati_statuts", "iati_parametres",
+        ),
+    ),
+    "sources": ("Sources et méthode", ("sources", "plans", "construction", "regles_lecture")),
+}  # fmt: skip
 
 
 async def rows(db, sql, params=None):
@@ -44,64 +64,99 @@ def figure(datasette, value: int, table: str, **filters) -> dict:
 
 
 def stored_figure(datasette, row: dict) -> dict:
-    """A figure of transparence_chiffres: its value, label, and the rows it counts."""
+    """A figure of transparence_chiffres: its value, label, section, and the rows it counts."""
     return {
         **figure(datasette, row["valeur"], row["table_source"], **json.loads(row["filtres"])),
         "libelle": row["libelle"],
+        "section": row["section"],
     }
 
 
+async def stored_figures(datasette, db) -> dict[str, dict]:
+    return {r["cle"]: stored_figure(datasette, r) for r in await rows(db, FIGURES_SQL)}
+
+
+def grouped(stored: dict, prefix: str, key: str) -> list[dict]:
+    """The figures whose key starts with ``prefix`` (one per status, role…), ``key`` set to the rest."""
+    return [{**f, key: k[len(prefix) :]} for k, f in stored.items() if k.startswith(prefix)]
+
+
+def figures_of(stored: dict) -> dict:
+    """The named figures every page uses, and the grouped ones."""
+    figures = {k: f for k, f in stored.items() if "." not in k}
+    figures["statuts"] = grouped(stored, "financements.", "statut")
+    figures["roles"] = grouped(stored, "partenariats.", "id")
+    figures["corrections"] = grouped(stored, "corrections.", "operation")
+    for key in ("activites", "regles", "erreurs", "avertissements"):
+        figures["iati_" + key] = stored["iati." + key]
+    return figures
+
+
+def sections_nav(datasette) -> list[dict]:
+    return [
+        {"id": slug, "titre": title, "href": datasette.urls.path(f"/-/transparence/{slug}")}
+        for slug, (title, _) in SECTIONS.items()
+    ]
+
+
+def charts(datasette) -> dict:
+    root = datasette.urls.path("/")
+    return {
+        "carte": {"spec": static_url(datasette, MAP_SPEC), "racine": root},
+        "graphique_financements": {"spec": static_url(datasette, FUNDING_SPEC), "racine": root},
+    }
+
+
+def as_json(context: dict) -> Response:
+    """A page's data as JSON: what the template receives, without the functions."""
+    return Response.json({k: v for k, v in context.items() if not callable(v)}, default=str)
+
+
 async def transparency_page(datasette, request):
-    """Two queries: the figures and the lists, computed at build time (rollups.py, SQL in the table calculs)."""
+    """The overview: one query, the stored figures (rollups.py, SQL in the table calculs)."""
     await check_visible(datasette, request)
     db = datasette.get_database(DATABASE)
-    stored = {r["cle"]: stored_figure(datasette, r) for r in await rows(db, FIGURES_SQL)}
-    lists: dict[str, list[dict]] = {name: [] for name in (*LISTS, "construction")}
-    for r in await rows(db, LISTS_SQL):
-        lists[r["liste"]].append(json.loads(r["objet"]))
-
-    def grouped(prefix: str, key: str) -> list[dict]:
-        return [{**f, key: k[len(prefix) :]} for k, f in stored.items() if k.startswith(prefix)]
-
-    figures = {
-        name: stored[name]
-        for name in (
-            "financements", "partenariats", "organisations", "pays_partenaires", "autres_pays", "pays",
-            "positions", "equipe", "instances", "sources",
-        )
-    }  # fmt: skip
-    figures["statuts"] = grouped("financements.", "statut")
-    figures["roles"] = grouped("partenariats.", "id")
-    for c in lists["pays_partenaires"]:
-        c["figure"] = figure(
-            datasette, c["nb_activites_travail"], "activites_pays", pays_id=c["pays_id"], nature="travail"
-        )
-    for c in lists["pays_partenaires"] + lists["autres_pays"]:
-        c["figure_toutes"] = figure(datasette, c["nb_activites"], "activites_pays", pays_id=c["pays_id"])
+    stored = await stored_figures(datasette, db)
+    context = {"chiffres": figures_of(stored), "sections": sections_nav(datasette)}
+    if request.url_vars.get("format") == ".json":
+        return as_json(context)
     return Response.html(
         await datasette.render_template(
-            "transparency.html",
-            {
-                "financements": lists["financements"],
-                "partenariats": lists["partenariats"],
-                "pays": lists["pays_partenaires"],
-                "autres_pays": lists["autres_pays"],
-                "positions": lists["positions"],
-                "equipe": lists["equipe"],
-                "instances": lists["instances"],
-                "sources": lists["sources"],
-                "construction": {r["cle"]: r["valeur"] for r in lists["construction"]},
-                "plans": lists["plans"],
-                "chiffres": figures,
-                "carte": {
-                    "spec": static_url(datasette, MAP_SPEC),
-                    "racine": datasette.urls.path("/"),
-                },
-                "graphiques": True,
-                "iati": iati_section(datasette, stored, lists),
-                "lectures": lists["regles_lecture"],
-                "corrections": grouped("corrections.", "operation"),
-            },
+            "transparency.html", {**context, **charts(datasette), "graphiques": True}, request=request
+        )
+    )
+
+
+async def transparency_section(datasette, request):
+    """One section's full tables: two queries, the stored figures and the section's stored lists."""
+    await check_visible(datasette, request)
+    slug = request.url_vars["section"]
+    if slug not in SECTIONS:
+        raise NotFound(f"Aucune section « {slug} » dans la page Transparence ; les sections : {', '.join(SECTIONS)}.")
+    title, names = SECTIONS[slug]
+    db = datasette.get_database(DATABASE)
+    stored = await stored_figures(datasette, db)
+    lists: dict[str, list[dict]] = {name: [] for name in names}
+    for r in await rows(db, LISTS_SQL, {"listes": json.dumps(names)}):
+        lists[r["liste"]].append(json.loads(r["objet"]))
+    context = {"section": slug, "titre": title, "chiffres": figures_of(stored), **lists}
+    if slug == "partenaires":
+        for c in lists["pays_partenaires"]:
+            c["figure"] = figure(
+                datasette, c["nb_activites_travail"], "activites_pays", pays_id=c["pays_id"], nature="travail"
+            )
+        for c in lists["pays_partenaires"] + lists["autres_pays"]:
+            c["figure_toutes"] = figure(datasette, c["nb_activites"], "activites_pays", pays_id=c["pays_id"])
+    if slug == "iati":
+        context["iati"] = iati_section(datasette, stored, lists)
+    if slug == "sources":
+        context["construction"] = {r["cle"]: r["valeur"] for r in lists["construction"]}
+    if request.url_vars.get("format") == ".json":
+        return as_json(context)
+    return Response.html(
+        await datasette.render_template(
+            "transparency_section.html",
+            {**context, **charts(datasette), "sections": sections_nav(datasette), "graphiques": slug == "partenaires"},
             request=request,
         )
     )
@@ -166,5 +221,6 @@ def size_of(path: Path | None) -> int | None:
 @hookimpl
 def register_routes():
     return [
-        (r"^/-/transparence$", transparency_page),
+        (r"^/-/transparence(?P<format>\.json)?$", transparency_page),
+        (r"^/-/transparence/(?P<section>[^/]+?)(?P<format>\.json)?$", transparency_section),
     ]

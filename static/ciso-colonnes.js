@@ -15,7 +15,8 @@
     document.head.appendChild(style);
     var rules = [];
     table.querySelectorAll("thead th").forEach(function (th, i) {
-      var name = th.getAttribute("data-column") || th.textContent.trim();
+      // the French label (data-libelle, from metadata.yml) rather than the code name
+      var name = th.getAttribute("data-libelle") || th.getAttribute("data-column") || th.textContent.trim();
       rules.push(".rows-and-columns td:nth-of-type(" + (i + 1) + "):before { content: " + quoted(name) + "; }");
     });
     style.sheet.insertRule("@media only screen and (max-width: 576px) { " + rules.join(" ") + " }", 0);

@@ -20,7 +20,21 @@
     "Color": "Couleur",
     "Size": "Taille",
     "Swap X and Y": "Inverser X et Y",
-    "-- none --": "-- aucune --"
+    "-- none --": "-- aucune --",
+    // the types of a column (datasette-vega's typeOptions)
+    "Numeric": "Nombre",
+    "Numeric, binned": "Nombre, par classes",
+    "Date/time": "Date et heure",
+    "Date/time, binned": "Date et heure, par classes",
+    "Label": "Libellé",
+    "Category": "Catégorie",
+    "Loading failed": "Échec du chargement",
+    // vega-embed's menu, when a chart offers one
+    "Save as SVG": "Enregistrer en SVG",
+    "Save as PNG": "Enregistrer en PNG",
+    "View Source": "Voir la source",
+    "View Compiled Vega": "Voir le Vega compilé",
+    "Open in Vega Editor": "Ouvrir dans l'éditeur Vega"
   };
   var LABEL = FRENCH["Show charting options"];
 

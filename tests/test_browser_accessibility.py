@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from ciso_site.transparency import SECTIONS
 from test_public_pages import PUBLIC_PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio]
@@ -20,6 +21,8 @@ PAGES = [
     "/-/progres",
     "/-/progres/2020-2021/2",
     "/-/transparence",
+    *(f"/-/transparence/{slug}" for slug in SECTIONS),
+    "/ciso/statut_activites?_facet=statut",
     "/-/source/2020-2021",
     "/-/telechargements",
     "/-/dictionnaire",

@@ -112,7 +112,7 @@ def test_file_sizes_in_french_units():
     """One formatter (ciso.fr.octets_fr) for every size shown: Datasette's steps of 1024, French units."""
     sizes = [None, 0, 1, 2, 1023, 1024, 413_696, 1_048_576, 5 * 1024**3 // 2, 3 * 1024**4]
     assert [octets_fr(n) for n in sizes] == [
-        "", "0 octet", "1 octet", "2 octets", "1\u202f023 octets", "1,0 Ko", "404,0 Ko", "1,0 Mo", "2,5 Go", "3,0 To",
+        "", "0 octet", "1 octet", "2 octets", "1\u202f023 octets", "1,0 ko", "404,0 ko", "1,0 Mo", "2,5 Go", "3,0 To",
     ]  # fmt: skip
 
 
@@ -144,8 +144,9 @@ async def test_database_page(ds, built):
 async def test_table_page(ds, built):
     page = await get(ds, "/ciso/activites")
     n = count(built, "activites")
-    assert f"<title>activites : {lignes(n)} triées par ordre — ciso</title>" in page
-    assert f"<h3>{lignes(n)}" in page
+    heading = f"{nombre_fr(n)} activités, dans l'ordre du plan"  # the noun and order: metadata.yml (unite, ordre_fr)
+    assert f"<title>Activités : {heading} — CISO</title>" in html.unescape(page)
+    assert f"<h3>{heading}</h3>" in html.unescape(page)
     for french in (
         "Exporter ces données :",
         '(<a href="#export">options avancées</a>)',
@@ -158,7 +159,7 @@ async def test_table_page(ds, built):
         "Rechercher :",
         "- colonne -",
         "Trier…",
-        "Trier par numero",
+        "Trier par Numéro",
         "> décroissant</label>",
         "Voir et modifier le SQL",
         ">commence par</option>",
@@ -183,15 +184,19 @@ async def test_table_description_is_french(ds, built):
     with sqlite3.connect(built) as conn:
         n = conn.execute("select count(*) from activites where objectif_id = '2020-2021-1' and rang >= 2").fetchone()[0]
     page = await get(ds, "/ciso/activites?objectif_id=2020-2021-1&rang__gte=2&_sort_desc=numero")
-    expected = f"{lignes(n)} où objectif_id = « 2020-2021-1 » et rang ≥ 2, triées par numero (ordre décroissant)"
-    assert f"<title>activites : {expected} — ciso</title>" in page
+    expected = (
+        f"{nombre_fr(n)} activités où objectif_id = « 2020-2021-1 » et rang ≥ 2, par numéro, en ordre décroissant"
+    )
+    assert f"<title>Activités : {expected} — CISO</title>" in html.unescape(page)
     assert "- retirer le filtre -" in page
 
 
 @pytest.mark.asyncio
 async def test_table_page_without_rows(ds):
     page = await get(ds, "/ciso/activites?id=inexistant")
-    assert "<title>activites : 0 ligne où id = « inexistant », triée par ordre — ciso</title>" in page
+    assert "<title>Activités : 0 activité où id = « inexistant », dans l'ordre du plan — CISO</title>" in html.unescape(
+        page
+    )
     assert '<p class="zero-results">Aucune ligne</p>' in page
 
 
@@ -210,7 +215,7 @@ async def test_row_page(ds, built):
 @pytest.mark.asyncio
 async def test_query_page(ds):
     page = await get(ds, "/ciso?sql=select+1")
-    assert "<title>ciso : select 1</title>" in page
+    assert "<title>Requête SQL : select 1 — CISO</title>" in page
     assert re.search(r"Requête SQL personnalisée renvoyant 1 ligne\s", page)
     assert ">masquer le SQL</a>" in page
     assert 'value="Exécuter le SQL"' in page and "Exporter ces données :" in page
@@ -231,7 +236,7 @@ async def test_query_page_without_results_and_with_errors(ds):
     [
         ("/ciso/nonexistent-table", "Cette table n'existe pas."),
         ("/ciso/activites/inexistant", "Cette ligne n'existe pas."),
-        ("/inexistant", "Cette base de données n'existe pas."),
+        ("/inexistant", "Aucune page à l'adresse /inexistant."),
     ],
 )
 async def test_error_page(ds, path, message):

@@ -402,8 +402,8 @@ def test_environment_overrides_and_a_configured_identifier(built, tmp_path, monk
 
 @pytest.mark.asyncio
 async def test_self_assessment_figures_equal_the_sql_they_link_to(ds, built):
-    page = (await ds.client.get("/-/transparence")).text
-    section = page[page.index('<section id="iati"') : page.index('<section id="sources"')]
+    page = (await ds.client.get("/-/transparence/iati")).text
+    section = page[page.index('<div class="ciso-section-transparence" id="iati">') :]
     links = links_of(section)
     shares = [a for a in links if a.get("class") == "ciso-part"]
     latest = query(built, "select max(id) as id from plans")[0]["id"]  # the page details the latest plan
@@ -457,7 +457,7 @@ async def test_self_assessment_figures_equal_the_sql_they_link_to(ds, built):
 
 @pytest.mark.asyncio
 async def test_iati_file_is_downloadable_and_linked(ds, built):
-    for path in ("/-/telechargements", "/-/transparence"):
+    for path in ("/-/telechargements", "/-/transparence/iati"):
         hrefs = {a["href"] for a in links_of((await ds.client.get(path)).text)}
         assert "/telechargements/iati-activities.xml" in hrefs, path
     response = await ds.client.get("/telechargements/iati-activities.xml")

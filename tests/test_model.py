@@ -173,11 +173,13 @@ def test_dates_stay_text_and_are_checked_by_their_form(data_copy):
 
 
 @pytest.mark.asyncio
-async def test_transparency_reads_two_precomputed_tables(ds, monkeypatch):
-    """The page's figures and lists are computed at build (rollups.py): two queries, no GROUP BY."""
+@pytest.mark.parametrize("path,queries", [("/-/transparence", 1), ("/-/transparence/partenaires", 2)])
+async def test_transparency_reads_precomputed_tables(ds, monkeypatch, path, queries):
+    """The overview reads the stored figures, a section page the figures and its lists, computed at build
+    (rollups.py): one or two queries, no GROUP BY."""
     from datasette.database import Database
 
-    await ds.client.get("/-/transparence")  # warm: Datasette's own first-request work
+    await ds.client.get(path)  # warm: Datasette's own first-request work
     executed = []
     original = Database.execute
 
@@ -188,10 +190,10 @@ async def test_transparency_reads_two_precomputed_tables(ds, monkeypatch):
     monkeypatch.setattr(Database, "execute", spy)
     baseline = (await ds.client.get("/-/api"), list(executed))[1]  # what every page runs (layout, footer)
     executed.clear()
-    response = await ds.client.get("/-/transparence")
+    response = await ds.client.get(path)
     assert response.status_code == 200
     own = [sql for sql in executed if sql not in baseline]
-    assert len(own) == 2 and all("transparence_" in sql for sql in own), own
+    assert len(own) == queries and all("transparence_" in sql for sql in own), own
     assert not any("group by" in sql.lower() for sql in own)
 
 

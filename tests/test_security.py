@@ -214,7 +214,7 @@ async def test_introspection_pages_are_404_for_visitors(public, path):
     if path.endswith(".json"):  # our French JSON error, not Datasette's data
         assert response.json() == {
             "ok": False,
-            "error": "La page demandée n'existe pas.",
+            "error": f"Aucune page à l'adresse {path}.",  # a 404 names the address
             "status": 404,
             "title": "Page introuvable",
         }

@@ -54,7 +54,7 @@ def test_metadata_describes_nothing_that_does_not_exist(built):
 async def test_every_page_names_each_plan_and_its_hash_from_the_database(ds, built):
     """Adding a plan needs no edit of metadata.yml: the footer lists the plans of the `sources` table."""
     meta = load_metadata()
-    assert "table sources" in meta["source"] and meta["source_url"].endswith("#sources")
+    assert "table sources" in meta["source"] and meta["source_url"] == "/-/transparence/sources"
     assert meta["license_url"].startswith("https://creativecommons.org/licenses/by/4.0")
     with sqlite3.connect(built) as conn:
         plans = conn.execute(

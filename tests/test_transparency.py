@@ -15,6 +15,8 @@ from html.parser import HTMLParser
 import pytest
 from ciso.cli import cli
 from ciso.export import validate_package
+from ciso.fr import periode_fr
+from ciso_site.transparency import SECTIONS
 from click.testing import CliRunner
 from conftest import REAL_PLAN
 from test_plan_parser import line_of
@@ -176,11 +178,15 @@ def test_governance_has_roles_never_names(built):
 # --- the transparency page ---------------------------------------------------------------
 
 
+TRANSPARENCY_PAGES = ["/-/transparence", *(f"/-/transparence/{slug}" for slug in SECTIONS)]
+
+
 @pytest.mark.asyncio
-async def test_every_figure_equals_the_rows_it_links_to(ds):
-    html = (await ds.client.get("/-/transparence")).text
+@pytest.mark.parametrize("page", TRANSPARENCY_PAGES)
+async def test_every_figure_equals_the_rows_it_links_to(ds, page):
+    html = (await ds.client.get(page)).text
     figures = [a for a in links_of(html) if "ciso-chiffre" in (a.get("class") or "")]
-    assert len(figures) >= 20
+    assert figures
     for a in figures:
         href = a["href"]
         path, _, params = href.partition("?")
@@ -190,22 +196,81 @@ async def test_every_figure_equals_the_rows_it_links_to(ds):
 
 
 @pytest.mark.asyncio
-async def test_transparency_page_sections_and_sources(ds, built):
+async def test_overview_sums_up_every_section_and_links_to_its_page(ds, built):
     html = (await ds.client.get("/-/transparence")).text
-    for heading in (
-        "Financement",
-        "Partenaires et pays",
-        "Positions de plaidoyer",
-        "Équipe et gouvernance",
-        "Sources et méthode",
-    ):
-        assert f">{heading}</h2>" in html
+    hrefs = [a["href"] for a in links_of(html)]
+    for slug in SECTIONS:
+        assert f'<section id="{slug}"' in html
+        assert hrefs.count(f"/-/transparence/{slug}") >= 2, slug  # the heading and « more »
+    figures = {a["href"]: int(a["data-valeur"]) for a in links_of(html) if "ciso-chiffre" in (a.get("class") or "")}
+    for table in ("financements", "partenariats", "positions", "equipe", "instances", "sources", "iati_activites"):
+        assert figures[f"/ciso/{table}"] == query(built, f"select count(*) n from {table}")[0]["n"], table
+    # one page's worth: no table of rows, two charts that are data (spec files on our JSON)
+    assert "<table" not in html
+    specs = re.findall(r'data-vega-spec-url="([^"]+)"', html)
+    assert len(specs) == 2
+    funding = (await ds.client.get(specs[0].replace("&amp;", "&"))).json()
+    rows_ = (await ds.client.get("/" + funding["data"]["url"])).json()
+    assert {r["statut"]: r["nombre"] for r in rows_} == {
+        r["statut"]: r["n"] for r in query(built, "select statut, count(*) n from financements group by statut")
+    }
+    data = (await ds.client.get("/-/transparence.json")).json()
+    assert data["chiffres"]["financements"]["valeur"] == figures["/ciso/financements"]
+    assert [s["href"] for s in data["sections"]] == [f"/-/transparence/{slug}" for slug in SECTIONS]
+
+
+@pytest.mark.asyncio
+async def test_section_pages_have_their_full_tables_and_json(ds, built):
+    funding = (await ds.client.get("/-/transparence/financement")).text
+    assert "<h1>Financement</h1>" in funding and 'aria-current="page">Financement</a>' in funding
+    assert funding.count('href="/ciso/financements/') >= query(built, "select count(*) n from financements")[0]["n"]
+    assert 'href="/-/source/2020-2021#L33"' in funding  # PSOCI, funding statements
+    partners = (await ds.client.get("/-/transparence/partenaires")).text
+    assert "<strong>à condition</strong> : « Si le PSOCI est obtenu »" in partners  # ICKL's partnership
+    # countries and organisations lead to their own pages
+    hrefs = {a["href"] for a in links_of(partners)}
+    assert "/-/pays/MX" in hrefs and "/-/organisations/fat" in hrefs
+    assert not any(h.startswith(("/ciso/pays/", "/ciso/organisations/")) for h in hrefs)
+    sources = (await ds.client.get("/-/transparence/sources")).text
     for source in query(built, "select sha256 from sources"):
-        assert source["sha256"] in html
-    assert 'href="/-/source/2020-2021#L33"' in html  # PSOCI, funding statements
-    assert "<strong>à condition</strong> : « Si le PSOCI est obtenu »" in html  # ICKL's partnership
-    assert "Aucun nom de personne." in html and "Aucun montant." in html
-    assert "Licence proposée" in html
+        assert source["sha256"] in sources
+    assert "Aucun nom de personne." in sources and "Aucun montant." in sources and "Licence proposée" in sources
+    assert 'id="lecture"' in sources  # the reading rules
+    for slug in SECTIONS:
+        data = (await ds.client.get(f"/-/transparence/{slug}.json")).json()
+        assert data["section"] == slug and data["chiffres"]["financements"]["valeur"] > 0
+    data = (await ds.client.get("/-/transparence/financement.json")).json()
+    assert {f["id"] for f in data["financements"]} == {r["id"] for r in query(built, "select id from financements")}
+
+
+@pytest.mark.asyncio
+async def test_dates_are_french_never_iso(ds, built):
+    funding = (await ds.client.get("/-/transparence/financement")).text
+    assert "1er avril 2020 – 30 septembre 2020" in funding  # the emergency wage subsidy
+    assert "août 2020 – mars 2021" in funding and "2020 – 2022" in funding
+    team = (await ds.client.get("/-/transparence/gouvernance")).text
+    for page in (funding, team):
+        text = re.sub(r"(?s)<(script|code)\b.*?</\1>|<[^>]+>", " ", page)
+        assert not re.search(r"\b\d{4}-\d{2}(-\d{2})?\b(?!-)", text.replace("2020-2021", "")), "ISO date shown"
+
+
+def test_periods_in_french():
+    assert periode_fr("2020-04-01", "2020-09-30") == "1er avril 2020 – 30 septembre 2020"
+    assert periode_fr("2020-08", "2021-03") == "août 2020 – mars 2021"
+    assert periode_fr("2020", None) == "2020 – …"
+
+
+@pytest.mark.asyncio
+async def test_unknown_section_is_a_french_404(ds):
+    for path in ("/-/transparence/inconnue", "/-/transparence/inconnue.json"):
+        response = await ds.client.get(path)
+        assert response.status_code == 404
+        assert "Aucune section « inconnue » dans la page Transparence" in response.text.replace("&#34;", '"')
+
+
+@pytest.mark.asyncio
+async def test_the_map_is_data(ds, built):
+    html = (await ds.client.get("/-/transparence/partenaires")).text
     # The map is data: a Vega-Lite spec file, whose countries come from the JSON of pays_partenaires.
     div = re.search(r'<div class="ciso-graphique ciso-carte" data-vega-spec-url="([^"]+)" data-vega-racine="/"', html)
     assert div and '<script type="application/json"' not in html

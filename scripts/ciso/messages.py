@@ -65,6 +65,22 @@ EXACT = {
     "too many SQL variables": "Trop de paramètres dans la requête (au plus 100).",
     "Python int too large to convert to SQLite INTEGER": "Nombre trop grand pour SQLite (au plus 2⁶³ − 1).",
 }
+# Datasette's 403 gives the permission's name (view-instance…) as the message: what it would allow, in French.
+PERMISSIONS = {
+    "view-instance": "voir ce site",
+    "view-database": "voir cette base de données",
+    "view-database-download": "télécharger cette base de données",
+    "view-table": "voir cette table",
+    "view-query": "voir cette requête",
+    "execute-sql": "exécuter du SQL sur cette base",
+    "permissions-debug": "voir le débogage des permissions",
+    "debug-menu": "voir le menu de débogage",
+}
+EXACT.update({name: f"Accès refusé : il faut la permission de {what}." for name, what in PERMISSIONS.items()})
+EXACT["view-instance"] = "Ce site est réservé à l'équipe du CISO : il faut être connecté pour le voir."
+# Datasette says « Database not found » for any address it cannot place (/nexistepas, /-/nexistepas):
+# the 404 page says which address instead (not_found_fr).
+NOT_FOUND = ("Database not found", "404", "Not found", "Not Found")
 PREFIXES = (
     ("Cannot sort table by ", "Impossible de trier la table par « {} » : cette colonne n'existe pas."),
     ("_size must be <= ", "_size doit être inférieur ou égal à {}."),
@@ -115,6 +131,13 @@ def message_fr(message) -> str:
                 rest = rest.split(" - ")[0]
             return french.format(rest)  # (format ignores the argument when there is no {})
     return message
+
+
+def not_found_fr(message, path: str) -> str | None:
+    """The 404 message that names the address nothing answers, for Datasette's vague ones; else None."""
+    if str(message or "") in NOT_FOUND:
+        return f"Aucune page à l'adresse {path}."
+    return None
 
 
 def is_client_error(message) -> bool:

@@ -502,8 +502,8 @@ order by plan_id, ordre
 ROLLUPS.update(IATI_ROLLUPS)
 
 # --- /-/transparence ----------------------------------------------------------------------------
-# The page's figures and lists, computed here once, so that the page reads two tables and a
-# journalist the same numbers. ``transparence_chiffres``: each figure, and the table (with its
+# The figures and lists of the overview and its section pages (/-/transparence/{section}), computed
+# here once, so that a page reads one or two tables and a journalist the same numbers. ``transparence_chiffres``: each figure, and the table (with its
 # filters, a JSON object of column = value) whose row count it is, so the page links every
 # number to the rows that make it. ``transparence_listes`` and ``transparence_iati`` (the IATI
 # section): each list the page shows, one row per item, a JSON object with the related names, in

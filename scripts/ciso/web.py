@@ -143,9 +143,9 @@ async def error_response(datasette, request, status: int, message, title: str | 
     from datasette.utils.asgi import Response
     from markupsafe import Markup
 
-    from .messages import message_fr, title_fr
+    from .messages import message_fr, not_found_fr, title_fr
 
-    text = message_fr(message)
+    text = (status == 404 and not_found_fr(message, request.path)) or message_fr(message)
     if isinstance(message, Markup) and text == str(message):
         text = message  # HTML we could not translate stays HTML
     info = {"ok": False, "error": text, "status": status, "title": title_fr(title, status)}
