@@ -66,6 +66,11 @@ async def test_facets_come_before_the_folded_column_descriptions(ds):
     for name, description in described.items():
         assert f"<code>{name}</code>" in folded and description in folded, name
     assert '<dl class="column-descriptions">' not in page[:facets]
+    # Each facet's title is its column's French label, the code name beside it.
+    titles = re.findall(r'<p class="facet-info-name">\s*<strong>(.*?)<span', page, re.S)
+    assert titles and all("<code" in t for t in titles), titles
+    statut = next(t for t in titles if ">statut<" in t)
+    assert html.escape(METADATA["libelles_colonnes"]["statut"], quote=True) in statut
 
 
 @pytest.mark.asyncio
