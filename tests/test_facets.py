@@ -79,7 +79,7 @@ async def test_facet_labels_are_names_not_ids(ds):
 async def test_status_facets_on_the_current_status_view(ds, built):
     page = (await ds.client.get("/ciso/statut_activites")).text
     # (No English check here: the view page shows its SQL, which says row_number().)
-    assert '<html lang="fr">' in page and "pays (tableau)" in page
+    assert '<html lang="fr">' in page and 'Pays <code class="ciso-nom-colonne">pays</code> (tableau)' in page
     statuts = facet_values(page, "statut")
     for code, n in sqlite3.connect(built).execute("select statut, count(*) from statut_activites group by statut"):
         label = count(built, "select libelle from statuts where id = ?", [code])
