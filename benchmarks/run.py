@@ -680,7 +680,7 @@ def stock_section(comparisons: list[Comparison], sizes: list[WireSize], config: 
     w("")
     w("Une requête par page et par serveur, acceptant gzip puis n'acceptant aucune compression.")
     w("")
-    w("| adresse | serveur | octets envoyés (gzip accepté, Ko) | compression | sans compression (Ko) |")
+    w("| adresse | serveur | octets envoyés (gzip accepté, ko) | compression | sans compression (ko) |")
     w("|---|---|--:|---|--:|")
     for size in sizes:
         server = "notre site" if size.server == "ours" else "Datasette d'origine"
@@ -952,7 +952,7 @@ def http_table(measures: list[Measure], concurrency: int) -> tuple[list[str], li
     rows = [m for m in measures if m.concurrency == concurrency]
     baseline = next((m for m in rows if m.kind == "reference" and not m.absent), None)
     lines = [
-        "| page | adresse | requêtes | erreurs | p50 (ms) | p99 (ms) | requêtes/s | taille (Ko) "
+        "| page | adresse | requêtes | erreurs | p50 (ms) | p99 (ms) | requêtes/s | taille (ko) "
         "| p50 / référence | p99 / référence | objectif ≤ 1,5× |",
         "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
@@ -1253,7 +1253,7 @@ def scaleout_section(scale: ScaleOut) -> tuple[list[str], list[str]]:
     w("")
     w("Chaque page demandée à chacune des deux répliques, puis à nginx sans et avec cache :")
     w("")
-    w("| adresse | taille (Ko) | corps identiques | même ETag |")
+    w("| adresse | taille (ko) | corps identiques | même ETag |")
     w("|---|--:|---|---|")
     for path, size, same, same_tag in scale.identical:
         w(f"| `{path}` | {fmt(size / 1024)} | {'oui' if same else '**non**'} | {'oui' if same_tag else '**non**'} |")

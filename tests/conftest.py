@@ -209,3 +209,27 @@ async def page(browser):
     pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
     yield pg
     await context.close()
+
+
+# --------------------------------------------------------------------------- README procedures
+
+
+def pytest_collection_finish(session):
+    """test_readme_procedures.py reruns the data tests on a copy of data/ where the README's
+    procedures were followed: started now, in another process, it runs beside the session."""
+    if os.environ.get("CISO_DATA") or not any(item.path.name == "test_readme_procedures.py" for item in session.items):
+        return
+    import tempfile
+
+    from test_readme_procedures import PROCEDURE, Procedure
+
+    folder = Path(tempfile.mkdtemp(prefix="ciso-procedures-"))
+    session.config.stash[PROCEDURE] = Procedure(folder).start()
+
+
+def pytest_sessionfinish(session):
+    module = sys.modules.get("test_readme_procedures")
+    procedure = session.config.stash.get(module.PROCEDURE, None) if module else None
+    if procedure is not None:
+        procedure.stop()
+        shutil.rmtree(procedure.folder, ignore_errors=True)

@@ -173,7 +173,9 @@ async def test_table_page(ds, built):
 async def test_table_page_with_facet(ds, built):
     page = await get(ds, "/ciso/activites?_facet=objectif_id")
     assert 'id="facet-objectif_id"' in page
-    assert 'Thèmes <code class="ciso-nom-colonne">themes</code> (tableau)' in page  # array facets configured in metadata.yml
+    assert (
+        'Thèmes <code class="ciso-nom-colonne">themes</code> (tableau)' in page
+    )  # array facets configured in metadata.yml
     with sqlite3.connect(built) as conn:
         biggest = conn.execute("select count(*) n from activites group by objectif_id order by n desc").fetchone()[0]
     assert re.search(rf"</a> {nombre_fr(biggest)}</li>", page)
