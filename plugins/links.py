@@ -153,13 +153,6 @@ async def render_array(datasette, target: str, value: str) -> Markup | None:
 # (table, column) which function renders that column's cells, then calls it for each cell.
 
 
-def query_key_cell(datasette, row, value, column):
-    known = datasette.__dict__.get("_ciso_labels")
-    if known is not None:
-        return linked(datasette, known, KEYS[column], value)
-    return lambda: render_link(datasette, KEYS[column], value)
-
-
 def search_result_cell(datasette, row, value, column):
     if isinstance(value, str) and "table_source" in row.keys() and row["table_source"] in SEARCHED_TABLES:
         return link(datasette, row["table_source"], value, None)
@@ -216,7 +209,7 @@ def handler(datasette, table: str | None, column: str):
             return source_link_cell, True
         if column == "id":
             return search_result_cell, True
-        return (query_key_cell if column in KEYS else None), True
+        return (key_cell(KEYS[column]) if column in KEYS else None), True
     if is_plan_line(table, column):
         return plan_line_cell, True
     target = array_target(table, column)
