@@ -20,8 +20,8 @@ Public site (``GET`` and ``HEAD``):
   per-request ``query_ms``: answers are equivalent, not byte-identical (HTML pages are
   byte-identical);
 * text answers (HTML, JSON, CSV, CSS, JavaScript, SVG…) of 500 bytes or more are gzipped
-  for clients that send ``Accept-Encoding: gzip`` (asgi-gzip, Starlette's middleware, at
-  ``COMPRESSION_LEVEL``: a 150 KB table page shrinks to 15 KB for 0.6 ms), streamed CSV
+  for clients that send ``Accept-Encoding: gzip`` (asgi-gzip, Starlette's middleware, writing
+  through ISA-L at ``COMPRESSION_LEVEL``: a 160 KB table page shrinks to 18 KB for 0.2 ms), streamed CSV
   included; every such answer, compressed or not, says ``Vary: Accept-Encoding``, and a
   compressed one carries its own validator, the ETag with ``-gz`` (``W/"<data>-<code>-gz"``),
   as Apache does, so no cache mistakes one encoding for the other;
@@ -55,6 +55,7 @@ from pathlib import Path
 import ciso
 from asgi_gzip import GZipMiddleware, GZipResponder, IdentityResponder
 from asgi_gzip.headers import Headers
+from isal import isal_zlib
 from ciso import cors
 from ciso.site import DOWNLOADS, SETTINGS
 from ciso.web import is_staff_site, metadata
@@ -76,7 +77,9 @@ STATIC_PREFIXES = ("/static/", "/-/static/", "/-/static-plugins/")
 HASHED_NAME = re.compile(r"\.[0-9a-f]{8,}\.[a-z0-9]+$")  # datasette-vega's main.1a2b3c4d.js
 REPLACED = {b"cache-control", b"etag", b"expires", b"last-modified"}
 PERSONAL = {b"cookie", b"authorization"}
-COMPRESSION_LEVEL = 3  # zlib's 1-9: level 3 costs about what level 1 does, 5 % smaller (as deploy/nginx/ciso.conf)
+# ISA-L's levels are 0-3; its level 1 compresses as well as zlib's 1-3 (150 KB → 18 KB), ten times faster:
+# 0.06 ms instead of 0.6 ms on a 100 KB page, a tenth of what Datasette takes to render it.
+COMPRESSION_LEVEL = 1
 COMPRESSED_MIN_BYTES = 500
 COMPRESSIBLE = ("text/", "application/json", "application/javascript", "application/geo+json", "application/xml")
 COMPRESSIBLE += ("image/svg+xml",)
@@ -249,7 +252,38 @@ async def not_modified(send, etag: bytes, cache_control: str, extra: list) -> No
 
 
 class TextGZipResponder(GZipResponder):
-    """asgi-gzip's responder, for text only: images, the SQLite file and zip bundles are sent as they are."""
+    """asgi-gzip's responder, for text only: images, the SQLite file and zip bundles are sent as
+    they are. It compresses with ISA-L (``isal.isal_zlib``, ten times faster than zlib for the same
+    size) rather than through ``gzip.GzipFile``, whose setup alone costs more than compressing a page.
+
+    ISA-L compresses tiny writes poorly (a CSV that Datasette streams a few rows at a time came out
+    14 KB instead of 5 KB), so a streamed answer is compressed in batches of ``BATCH`` bytes."""
+
+    BATCH = 32 * 1024
+    GZIP_WBITS = 31  # 16 + 15: a gzip header and trailer around the deflate stream
+
+    def __init__(self, app, minimum_size: int, compresslevel: int) -> None:
+        IdentityResponder.__init__(self, app, minimum_size)  # not GzipResponder's: it opens a GzipFile
+        self.compresslevel = compresslevel
+        self.compressor = None
+        self.pending: list[bytes] = []
+        self.pending_size = 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        await IdentityResponder.__call__(self, scope, receive, send)
+
+    def apply_compression(self, body: bytes, *, more_body: bool) -> bytes:
+        if self.compressor is None and not more_body:  # the whole answer at once: one call
+            return isal_zlib.compress(body, self.compresslevel, self.GZIP_WBITS)
+        if self.compressor is None:
+            self.compressor = isal_zlib.compressobj(self.compresslevel, isal_zlib.DEFLATED, self.GZIP_WBITS)
+        self.pending.append(body)
+        self.pending_size += len(body)
+        if more_body and self.pending_size < self.BATCH:
+            return b""
+        data, self.pending, self.pending_size = b"".join(self.pending), [], 0
+        out = self.compressor.compress(data)
+        return out + self.compressor.flush() if not more_body else out
 
     async def send_with_compression(self, message) -> None:
         if message["type"] == "http.response.start":

@@ -4,8 +4,9 @@ from ciso.fr import date_fr, nombre_fr, octets_fr, periode_fr, pourcent_fr
 from ciso.markup import render as render_markup
 from ciso.messages import message_fr
 from ciso.web import is_staff_site, metadata, static_url
-from datasette import hookimpl
+from datasette import __version__, hookimpl
 from datasette.plugins import pm
+from markupsafe import Markup
 
 DATABASE = "ciso"
 # Datasette's pages that show rows in a table: their cells are labelled on phones (ciso-colonnes.js).
@@ -41,6 +42,16 @@ async def site_info(datasette) -> dict:
     return info
 
 
+async def footer(datasette) -> Markup:
+    """The footer (templates/_footer.html), the same on every page of an instance: rendered once."""
+    cached = getattr(datasette, "_ciso_footer", None)
+    if cached is None:
+        template = datasette.jinja_env.get_template("_footer.html")
+        context = {"ciso": await site_info(datasette), "urls": datasette.urls, "datasette_version": __version__}
+        cached = datasette._ciso_footer = Markup(await template.render_async(context))
+    return cached
+
+
 def column_labels(datasette) -> dict:
     """The French label of each column name (metadata.yml, ``libelles_colonnes``), read once per instance."""
     if not hasattr(datasette, "_ciso_column_labels"):
@@ -68,6 +79,7 @@ def extra_template_vars(datasette, template):
     async def inner():
         return {
             "ciso": await site_info(datasette),
+            "ciso_pied": await footer(datasette),
             "statique": lambda name: static_url(datasette, name),
             "site_interne": is_staff_site(datasette),
             "vega": vega_bundle(datasette) if template in CHART_PAGES else None,
@@ -105,4 +117,6 @@ def extra_css_urls(datasette):
 
 @hookimpl
 def menu_links(datasette):
-    return [{"href": datasette.urls.path(path), "label": label} for path, label in MENU]
+    if not hasattr(datasette, "_ciso_menu"):  # the same links on every page of an instance
+        datasette._ciso_menu = [{"href": datasette.urls.path(path), "label": label} for path, label in MENU]
+    return datasette._ciso_menu

@@ -8,7 +8,8 @@ facets by itself; the labels below come from the same place (``label_column_for_
 * row pages: the same labelled links for key columns (Datasette labels them on table pages only);
 * JSON arrays of ids (``pays``, ``organisations``…): every id a link to its row, with its label,
   and their facets (templates/_facet_results.html, ``ciso_facettes``) named, not numbered;
-* query results: a column named like a key of the model (``action_id``) links to its row, a
+* query results: a column named like a key of the model (``action_id``) links to its row (the id
+  as its text, as the query asked: no label, which would add a third to a page of results), a
   search result to the row it names and to its page (``page``), and ``lien_source`` to the plan's line;
 * lines of the plan (``ligne``…, from the model) link to that line of the published text.
 
@@ -189,6 +190,13 @@ def key_cell(target: str):
     return render
 
 
+def query_key_cell(target: str):
+    def render(datasette, row, value, column):
+        return link(datasette, target, value, None) if isinstance(value, str) else None
+
+    return render
+
+
 def table_key_cell(table: str):
     """Before the table's keys are read: read them (once), then render this cell."""
 
@@ -209,7 +217,7 @@ def handler(datasette, table: str | None, column: str):
             return source_link_cell, True
         if column == "id":
             return search_result_cell, True
-        return (key_cell(KEYS[column]) if column in KEYS else None), True
+        return (query_key_cell(KEYS[column]) if column in KEYS else None), True
     if is_plan_line(table, column):
         return plan_line_cell, True
     target = array_target(table, column)

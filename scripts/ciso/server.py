@@ -17,6 +17,7 @@ once they are gone. So no request fails when a new database is put in service.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -104,6 +105,9 @@ async def serve(ds, config, fd: int | None = None, ready_fd: int | None = None) 
     import uvicorn
 
     await ds.invoke_startup()
+    if not os.environ.get("CISO_NOFREEZE"):
+        gc.collect()
+        gc.freeze()
     app = config.app
     server = uvicorn.Server(config)
 

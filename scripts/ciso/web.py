@@ -9,6 +9,7 @@ decisions of our plugins (``is_staff_site``, ``check_visible``, ``tables_have_ru
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -69,8 +70,13 @@ def is_staff_site(datasette) -> bool:
     """True on the private staff process (``ciso serve --interne``), whose metadata says so.
 
     The only permission decision our plugins make; moving to Datasette 1.0 touches this function.
+    Read once per Datasette instance (every request asks, several times; Datasette 0.65 merges the
+    whole metadata for each ``plugin_config``), as the metadata does not change while it runs.
     """
-    return bool(plugin_settings(datasette).get("interne"))
+    staff = getattr(datasette, "_ciso_staff", None)
+    if staff is None:
+        staff = datasette._ciso_staff = bool(plugin_settings(datasette).get("interne"))
+    return staff
 
 
 SITE_PACKAGE = "ciso_site"  # plugins/, installed under this name (pyproject.toml)
@@ -101,8 +107,11 @@ def _version(path: str, mtime: float) -> str:
 
 def static_url(datasette, name: str) -> str:
     """URL of a file of static/, with ``?v=`` the start of its hash, so it can be cached for a year."""
-    path = static_dir() / name
-    version = _version(str(path), path.stat().st_mtime) if path.exists() else "0"
+    path = os.path.join(static_dir(), name)
+    try:
+        version = _version(path, os.stat(path).st_mtime)
+    except OSError:
+        version = "0"
     return datasette.urls.static_plugins(_distribution_name(), name) + f"?v={version}"
 
 
