@@ -6,6 +6,7 @@ from ciso.messages import message_fr
 from ciso.web import is_staff_site, metadata, static_url
 from datasette import __version__, hookimpl
 from datasette.plugins import pm
+from datasette.utils import await_me_maybe
 from markupsafe import Markup
 
 DATABASE = "ciso"
@@ -52,6 +53,23 @@ async def footer(datasette) -> Markup:
     return cached
 
 
+async def public_menu(datasette) -> Markup | None:
+    """The menu (templates/_menu.html) of the public site, where no visitor logs in: the same on every
+    page, rendered once per instance. None on the staff site, whose menu depends on who is logged in."""
+    if is_staff_site(datasette):
+        return None
+    cached = getattr(datasette, "_ciso_public_menu", None)
+    if cached is None:
+        login = datasette.urls.path("/-/login")
+        links = []
+        for found in pm.hook.menu_links(datasette=datasette, actor=None, request=None):
+            links += [link for link in (await await_me_maybe(found)) or [] if link["href"] != login]
+        template = datasette.jinja_env.get_template("_menu.html")
+        context = {"links": links, "show_logout": False, "urls": datasette.urls, "site_interne": False}
+        cached = datasette._ciso_public_menu = Markup(await template.render_async(context))
+    return cached
+
+
 def column_labels(datasette) -> dict:
     """The French label of each column name (metadata.yml, ``libelles_colonnes``), read once per instance."""
     if not hasattr(datasette, "_ciso_column_labels"):
@@ -80,6 +98,7 @@ def extra_template_vars(datasette, template):
         return {
             "ciso": await site_info(datasette),
             "ciso_pied": await footer(datasette),
+            "ciso_menu": await public_menu(datasette),
             "statique": lambda name: static_url(datasette, name),
             "site_interne": is_staff_site(datasette),
             "vega": vega_bundle(datasette) if template in CHART_PAGES else None,
