@@ -8,8 +8,8 @@ facets by itself; the labels below come from the same place (``label_column_for_
 * row pages: the same labelled links for key columns (Datasette labels them on table pages only);
 * JSON arrays of ids (``pays``, ``organisations``…): every id a link to its row, with its label,
   and their facets (templates/_facet_results.html, ``ciso_facettes``) named, not numbered;
-* query results: a column named like a key of the model (``action_id``) links to its row (the id
-  as its text, as the query asked: no label, which would add a third to a page of results), a
+* query results: a column named like a key of the model (``action_id``) links to its row (with its
+  label on a canned query's page; ad hoc SQL keeps the id it asked for as the link's text), a
   search result to the row it names and to its page (``page``), and ``lien_source`` to the plan's line;
 * lines of the plan (``ligne``…, from the model) link to that line of the published text.
 
@@ -141,17 +141,16 @@ def linked_array(datasette, known: dict, target: str, value: str) -> Markup:
     return html
 
 
-async def render_link(datasette, target: str, value) -> Markup | None:
-    return linked(datasette, await labels(datasette), target, value)
-
-
-async def render_array(datasette, target: str, value: str) -> Markup | None:
-    return linked_array(datasette, await labels(datasette), target, value)
-
-
 # --------------------------------------------------------------------------- cells
-# plugins/cells.py holds the site's one render_cell hook; it asks ``handler`` once per
-# (table, column) which function renders that column's cells, then calls it for each cell.
+# plugins/cells.py renders the rows of Datasette's pages; it asks ``handler`` once per
+# (page, table, column) which function renders that column's cells, then calls it for each cell.
+
+
+async def prepare(datasette, table: str | None) -> None:
+    """Read what the renderers need (labels, and the table's keys), once per Datasette instance."""
+    await labels(datasette)
+    if table is not None:
+        await keys_of(datasette, table)
 
 
 def search_result_cell(datasette, row, value, column):
@@ -172,20 +171,14 @@ def array_cell(target: str):
     def render(datasette, row, value, column):
         if not isinstance(value, str) or not value.startswith("["):
             return None
-        known = datasette.__dict__.get("_ciso_labels")
-        if known is not None:
-            return linked_array(datasette, known, target, value)
-        return lambda: render_array(datasette, target, value)
+        return linked_array(datasette, datasette._ciso_labels, target, value)
 
     return render
 
 
 def key_cell(target: str):
     def render(datasette, row, value, column):
-        known = datasette.__dict__.get("_ciso_labels")
-        if known is not None:
-            return linked(datasette, known, target, value)
-        return lambda: render_link(datasette, target, value)
+        return linked(datasette, datasette._ciso_labels, target, value)
 
     return render
 
@@ -197,36 +190,27 @@ def query_key_cell(target: str):
     return render
 
 
-def table_key_cell(table: str):
-    """Before the table's keys are read: read them (once), then render this cell."""
-
-    def render(datasette, row, value, column):
-        async def inner():
-            other = (await keys_of(datasette, table)).get(column)
-            return await render_link(datasette, other, value) if other else None
-
-        return inner
-
-    return render
-
-
-def handler(datasette, table: str | None, column: str):
-    """(function rendering the cells of this column or None, whether that answer is final)."""
+def handler(datasette, page: str, table: str | None, column: str):
+    """The function rendering the cells of this column, or None (``prepare`` has run)."""
     if table is None:  # SQL query results, canned or not
         if column in ("lien_source", "page"):
-            return source_link_cell, True
+            return source_link_cell
         if column == "id":
-            return search_result_cell, True
-        return (query_key_cell(KEYS[column]) if column in KEYS else None), True
+            return search_result_cell
+        if column not in KEYS:
+            return None
+        # A canned query is a page of the site: its keys are labelled, as on row pages. Ad hoc SQL
+        # shows the values it asked for, each a link to its row (labels would add a third to the page).
+        return key_cell(KEYS[column]) if page == "canned" else query_key_cell(KEYS[column])
     if is_plan_line(table, column):
-        return plan_line_cell, True
+        return plan_line_cell
     target = array_target(table, column)
     if target:
-        return array_cell(target), True
-    keys = datasette.__dict__.get("_ciso_keys", {}).get(table)
-    if keys is None:
-        return table_key_cell(table), False
-    return (key_cell(keys[column]) if column in keys else None), True
+        return array_cell(target)
+    if page == "table":
+        return None  # Datasette links and labels a table's keys itself (not on row pages)
+    keys = datasette._ciso_keys[table]
+    return key_cell(keys[column]) if column in keys else None
 
 
 # The site's own page of a row (row pages link to it at their top), and the link's words.

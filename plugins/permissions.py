@@ -1,14 +1,15 @@
 """Datasette's own permission rules, without a search that cannot find anything.
 
-To decide whether a visitor may see a table (``view-table``), Datasette 0.65.5 gathers that
-table's ``allow`` blocks from the metadata (``Datasette._table_permission_allows``), deep-copying
-the whole metadata each time: about 2 ms with our metadata.yml (80 KB of descriptions), once per
-table or row page, and once per table listed on the database page (0.2 s for /ciso). Our metadata
-gives no table an ``allow`` block, so that search finds none and Datasette has no opinion (None).
+To decide whether a visitor may see the instance, a database, a table or a query, or run SQL,
+Datasette 0.65.5 looks for ``allow`` blocks in the metadata, merging the whole metadata each time
+(``Datasette.metadata``): for a table (``_table_permission_allows``) about 2 ms with our
+metadata.yml (80 KB of descriptions), once per table or row page and once per table listed on the
+database page (0.2 s for /ciso); for the others, ten merges on every SQL page. The public site's
+metadata has no such block, so those searches find none and Datasette has no opinion (None).
 
-This plugin takes the place of ``datasette.default_permissions``: for ``view-table`` it says None
-at once when no table has an ``allow`` block (``ciso.web.tables_have_rules``); for every other
-action, and for every table as soon as one has such a block, it asks Datasette's own rules
+This plugin takes the place of ``datasette.default_permissions``: when the metadata holds no rule
+at all (``ciso.web.has_permission_rules``: the public site) it gives Datasette's answer at once;
+otherwise (the staff site, whose metadata requires a login) it asks Datasette's own rules
 (``ciso.web.datasette_permission``).
 """
 

@@ -400,4 +400,4 @@ def register_routes():
 
 @hookimpl
 def extra_css_urls(datasette):
-    return [datasette.urls.path("/-/statuts.css")]
+    return [str(datasette.urls.path("/-/statuts.css"))]

@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 from ciso.build import build
 from ciso.site import PASSWORD_ENV, datasette_kwargs, merge
-from ciso.web import tables_have_rules
+from ciso.web import has_permission_rules
 from conftest import DATA, FIXTURES
 from datasette.app import Datasette
 
@@ -422,19 +422,37 @@ async def test_public_downloads_and_files_hold_no_private_data(public, sites):
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_a_table_rule_in_the_metadata_is_still_datasette_s_to_enforce(public, sites):
-    """plugins/permissions.py skips Datasette's search of table rules only when the metadata has none."""
-    assert tables_have_rules(public) is False
+    """plugins/permissions.py skips Datasette's search of rules only when the metadata has none."""
+    assert has_permission_rules(public) is False
     assert (await public.client.get("/ciso/suivi")).status_code == 200
     kwargs = datasette_kwargs(export_dir=sites["public"].parent / "export")
     rule = {"databases": {"ciso": {"tables": {"suivi": {"allow": {"id": "equipe"}}}}}}
     ruled = Datasette(immutables=[str(sites["public"])], **{**kwargs, "metadata": merge(kwargs["metadata"], rule)})
     await ruled.invoke_startup()
-    assert tables_have_rules(ruled) is True
+    assert has_permission_rules(ruled) is True
     assert (await ruled.client.get("/ciso/suivi")).status_code == 403
     assert (await ruled.client.get("/ciso/suivi.json")).status_code == 403
     assert (await ruled.client.get("/ciso/activites")).status_code == 200
     listing = (await ruled.client.get("/ciso")).text
     assert 'href="/ciso/activites"' in listing and 'href="/ciso/suivi"' not in listing
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_sql_and_instance_rules_in_the_metadata_are_still_enforced(public, sites):
+    """Without any rule the public site answers at once; an allow_sql or allow block is Datasette's to enforce."""
+    assert (await public.client.get("/ciso?sql=select+1")).status_code == 200
+    assert (await public.client.get("/_internal")).status_code in (403, 404)
+    kwargs = datasette_kwargs(export_dir=sites["public"].parent / "export")
+    for rule, path in (
+        ({"databases": {"ciso": {"allow_sql": {"id": "equipe"}}}}, "/ciso?sql=select+1"),
+        ({"allow_sql": False}, "/ciso?sql=select+1"),
+        ({"databases": {"ciso": {"allow": {"id": "equipe"}}}}, "/ciso/activites"),
+        ({"allow": {"id": "equipe"}}, "/ciso"),
+    ):
+        ruled = Datasette(immutables=[str(sites["public"])], **{**kwargs, "metadata": merge(kwargs["metadata"], rule)})
+        await ruled.invoke_startup()
+        assert has_permission_rules(ruled) is True, rule
+        assert (await ruled.client.get(path)).status_code == 403, (rule, path)
 
 
 @pytest.mark.asyncio(loop_scope="session")

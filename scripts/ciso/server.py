@@ -29,6 +29,7 @@ from .site import datasette_kwargs
 
 PROXY_ENV = "CISO_PROXIES"  # addresses whose X-Forwarded-For/-Proto are trusted (default: loopback)
 KEEP_ALIVE_SECONDS = 5  # uvicorn closes an idle connection after this
+STAFF_LOGIN_PLUGIN = "auth_passwords"  # datasette-auth-passwords' entry point
 DRAIN_SECONDS = KEEP_ALIVE_SECONDS + 3  # a draining worker waits this long for its connections to end
 
 
@@ -154,6 +155,13 @@ def main(db_path, export_dir, inspect_file, staff, host, port, fd, ready_fd, sta
 
         if not sys.stdin.readline():
             sys.exit(0)  # the supervisor stopped without needing it
+    if not staff:
+        # datasette-auth-passwords logs the staff in; the public site has no login, and that plugin
+        # would still read its settings (a merge of the whole metadata) on every request.
+        from datasette.plugins import pm
+
+        if pm.has_plugin(STAFF_LOGIN_PLUGIN):
+            pm.unregister(name=STAFF_LOGIN_PLUGIN)
     ds = make_datasette(db_path, export_dir, staff, inspect_file)
     config = uvicorn_config(Draining(ds.app()), host, port)
     try:

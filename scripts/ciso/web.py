@@ -3,7 +3,7 @@
 The Datasette APIs that change in 1.0 — ``datasette.metadata()``, ``plugin_config()``,
 ``permission_allowed()``, ``get_canned_queries()`` — are called here and nowhere else
 (tests/test_templates.py checks it), so the move to 1.0 touches this file; so are the permission
-decisions of our plugins (``is_staff_site``, ``check_visible``, ``tables_have_rules``).
+decisions of our plugins (``is_staff_site``, ``check_visible``, ``has_permission_rules``).
 """
 
 from __future__ import annotations
@@ -41,28 +41,45 @@ async def canned_query(datasette, database: str, name: str) -> dict | None:
     return await datasette.get_canned_query(database, name, None)
 
 
-def tables_have_rules(datasette) -> bool:
-    """True if the metadata gives a table an ``allow`` block (then Datasette's own rules decide who sees
-    each table: plugins/permissions.py), or if a plugin provides metadata, which may. Read once per
-    Datasette instance: the metadata does not change while it runs."""
-    if not hasattr(datasette, "_ciso_table_rules"):
+RULE_KEYS = ("allow", "allow_sql")  # the metadata's permission blocks (Datasette 0.65)
+
+
+def has_permission_rules(datasette) -> bool:
+    """True if the metadata gives the instance, a database, a table or a canned query an ``allow``
+    (or ``allow_sql``) block, or if a plugin provides metadata or canned queries, which may. Then
+    Datasette's own rules decide (plugins/permissions.py). Read once per Datasette instance: the
+    metadata does not change while it runs."""
+    if not hasattr(datasette, "_ciso_permission_rules"):
         from datasette.plugins import pm
 
         found = metadata(datasette)
-        scopes = [found, *((found.get("databases") or {}).values())]
-        tables = [t for scope in scopes if isinstance(scope, dict) for t in (scope.get("tables") or {}).values()]
-        dynamic = bool(pm.hook.get_metadata.get_hookimpls())
-        datasette._ciso_table_rules = dynamic or any(isinstance(t, dict) and "allow" in t for t in tables)
-    return datasette._ciso_table_rules
+        scopes = [found]
+        for database in (found.get("databases") or {}).values():
+            if isinstance(database, dict):
+                scopes.append(database)
+                for kind in ("tables", "queries"):
+                    scopes += [s for s in (database.get(kind) or {}).values() if isinstance(s, dict)]
+        dynamic = any(getattr(pm.hook, hook).get_hookimpls() for hook in ("get_metadata", "canned_queries"))
+        datasette._ciso_permission_rules = dynamic or any(key in scope for scope in scopes for key in RULE_KEYS)
+    return datasette._ciso_permission_rules
 
 
 def datasette_permission(datasette, actor, action, resource):
     """Datasette's own rules (``datasette.default_permissions``, which plugins/permissions.py stands in
-    for), except that ``view-table`` gets no opinion at once when no table has rules of its own."""
+    for); when the metadata holds no rule at all, their answer without searching it (each search
+    merges the whole metadata: about twenty per page)."""
     import datasette.default_permissions as rules
 
-    if action == "view-table" and not tables_have_rules(datasette):
-        return None
+    if not has_permission_rules(datasette):
+        root = bool(actor) and actor.get("id") == "root"
+        if action in ("permissions-debug", "debug-menu"):
+            return True if root else None
+        if action == "view-database" and resource == "_internal" and not root:
+            return False
+        if action == "execute-sql":
+            return None if datasette.setting("default_allow_sql") else False
+        if action in ("view-instance", "view-database", "view-table", "view-query"):
+            return None
     return rules.permission_allowed(datasette=datasette, actor=actor, action=action, resource=resource)
 
 
@@ -106,13 +123,20 @@ def _version(path: str, mtime: float) -> str:
 
 
 def static_url(datasette, name: str) -> str:
-    """URL of a file of static/, with ``?v=`` the start of its hash, so it can be cached for a year."""
-    path = os.path.join(static_dir(), name)
-    try:
-        version = _version(path, os.stat(path).st_mtime)
-    except OSError:
-        version = "0"
-    return datasette.urls.static_plugins(_distribution_name(), name) + f"?v={version}"
+    """URL of a file of static/, with ``?v=`` the start of its hash, so it can be cached for a year.
+
+    Worked out once per Datasette instance, like the ETag (plugins/caching.py), which fingerprints
+    the static files too: a new release starts new workers (restart ``make serve`` after editing static/)."""
+    urls = datasette.__dict__.setdefault("_ciso_static_urls", {})
+    url = urls.get(name)
+    if url is None:
+        path = os.path.join(static_dir(), name)
+        try:
+            version = _version(path, os.stat(path).st_mtime)
+        except OSError:
+            version = "0"
+        url = urls[name] = str(datasette.urls.static_plugins(_distribution_name(), name)) + f"?v={version}"
+    return url
 
 
 DATABASE = "ciso"
