@@ -69,6 +69,7 @@ async def render_rows(datasette, page: str, table: str | None, display_rows, row
     chosen = await renderers(datasette, page, table, columns)
     if not chosen:
         return display_rows
+    needs_row = any(getattr(render_with, "needs_row", False) for _, render_with in chosen)
     for n, shown in enumerate(display_rows):
         if query:
             row = rows[n]
@@ -78,7 +79,7 @@ async def render_rows(datasette, page: str, table: str | None, display_rows, row
                     shown[i] = html
         else:
             cells = shown.cells
-            row = {cell["column"]: cell["raw"] for cell in cells}
+            row = {cell["column"]: cell["raw"] for cell in cells} if needs_row else None
             for i, render_with in chosen:
                 html = render_with(datasette, row, cells[i]["raw"], columns[i])
                 if html is not None:

@@ -89,20 +89,31 @@ def link(datasette, table: str, value: str, label: str | None) -> Markup:
 
 
 async def facet_labels(datasette, table: str) -> dict[str, dict[str, str]]:
-    """{column: {value: label}} for the facets Datasette cannot name: arrays of ids and 0/1 flags."""
-    known = await labels(datasette)
-    columns = [c for (t, c) in ARRAYS if t == table] if table in BY_NAME else list(ARRAY_KEYS)
-    result = {c: known[array_target(table, c)] for c in columns if array_target(table, c) in known}
-    return {**result, **FLAG_LABELS}
+    """{column: {value: label}} for the facets Datasette cannot name: arrays of ids and 0/1 flags
+    (worked out once per table and Datasette instance)."""
+    cache = datasette.__dict__.setdefault("_ciso_facet_labels", {})
+    if table not in cache:
+        known = await labels(datasette)
+        columns = [c for (t, c) in ARRAYS if t == table] if table in BY_NAME else list(ARRAY_KEYS)
+        result = {c: known[array_target(table, c)] for c in columns if array_target(table, c) in known}
+        cache[table] = {**result, **FLAG_LABELS}
+    return cache[table]
 
 
 def render_plan_line(datasette, row, value):
-    """A line number of the plan, as a link to that line of the published text."""
+    """A line number of the plan, as a link to that line of the published text (written once per
+    Datasette instance, as ``link``)."""
     plan = row["plan_id"] if "plan_id" in row.keys() else None
     if not isinstance(value, int) or not isinstance(plan, str):
         return None
-    href = datasette.urls.path(f"/-/source/{plan}") + f"#L{value}"
-    return Markup('<a href="{}" title="Ligne {} du plan {}">{}</a>').format(href, value, plan, value)
+    made = datasette.__dict__.setdefault("_ciso_line_links", {})
+    html = made.get((plan, value))
+    if html is None:
+        href = datasette.urls.path(f"/-/source/{plan}") + f"#L{value}"
+        html = made[(plan, value)] = Markup('<a href="{}" title="Ligne {} du plan {}">{}</a>').format(
+            href, value, plan, value
+        )
+    return html
 
 
 def render_query_cell(datasette, row, column: str, value):
@@ -165,6 +176,9 @@ def source_link_cell(datasette, row, value, column):
 
 def plan_line_cell(datasette, row, value, column):
     return render_plan_line(datasette, row, value)
+
+
+plan_line_cell.needs_row = True  # reads the row's plan_id (plugins/cells.py builds the row for it)
 
 
 def array_cell(target: str):
@@ -273,9 +287,9 @@ def extra_template_vars(template, database, table, datasette, request):
         return None
 
     async def inner():
-        return {
-            "ciso_facettes": await facet_labels(datasette, table),
-            "ciso_pages_facettes": {c: datasette.urls.path(p) for c, p in FACET_PAGES.items()},
-        }
+        pages = datasette.__dict__.get("_ciso_facet_pages")
+        if pages is None:
+            pages = datasette._ciso_facet_pages = {c: datasette.urls.path(p) for c, p in FACET_PAGES.items()}
+        return {"ciso_facettes": await facet_labels(datasette, table), "ciso_pages_facettes": pages}
 
     return inner
