@@ -19,9 +19,11 @@ Keys and labels are read once per Datasette instance (the database is immutable)
 import json
 import re
 
+from ciso.fr import nombre_fr
 from ciso.model import ARRAY_KEYS, ARRAYS, BY_NAME, KEYS, LINE_NAMES, LINES, TABLES
 from datasette import hookimpl
 from datasette.utils import tilde_decode
+from jinja2.filters import do_urlencode
 from markupsafe import Markup
 
 DATABASE = "ciso"
@@ -86,6 +88,35 @@ def link(datasette, table: str, value: str, label: str | None) -> Markup:
             html = Markup('<a href="{}">{}</a>&nbsp;<em>{}</em>').format(href, label, value)
         made[key] = html
     return html
+
+
+FACET_ITEM = Markup(
+    '<li><a href="{href}"{title} data-facet-value="{value}">{shown}</a> {count}{page}</li>'
+)
+SELECTED_FACET_ITEM = Markup(
+    '<li><span{title} data-facet-value="{value}">{shown}</span> &middot; {count} '
+    '<a href="{href}" class="cross">&#x2716;</a>{page}</li>'
+)
+FACET_PAGE = Markup(' <a class="ciso-facette-page" href="{href}" aria-label="Page : {name}">page</a>')
+
+
+def facet_items(names: dict, page: str | None, results: list) -> list[Markup]:
+    """The ``<li>`` of a facet's values (templates/_facet_results.html): each by its name, with its id
+    in the link and in its title, its count in French, and a link to its page where it has one.
+    Written here, once per value, rather than by the template: a table page shows a hundred values."""
+    items = []
+    for result in results:
+        value = result["value"]
+        name = names.get(str(value))
+        title = Markup(' title="{}"').format(value) if name else ""
+        fields = {"href": result["toggle_url"], "title": title, "value": value, "count": nombre_fr(result["count"])}
+        link = page and value and FACET_PAGE.format(href=page + do_urlencode(str(value)), name=name or result["label"])
+        fields["page"] = link or ""
+        if result["selected"]:
+            items.append(SELECTED_FACET_ITEM.format(shown=name or result["label"] or "-", **fields))
+        else:
+            items.append(FACET_ITEM.format(shown=name or str(result["label"]) or "-", **fields))
+    return items
 
 
 async def facet_labels(datasette, table: str) -> dict[str, dict[str, str]]:
@@ -274,6 +305,8 @@ async def page_of_row(datasette, table: str, pk: str) -> dict | None:
 
 @hookimpl
 def extra_template_vars(template, database, table, datasette, request):
+    if template == "table.html" and database != DATABASE:
+        return {"ciso_valeurs_facette": facet_items}  # other databases' facets: values by their label
     if database != DATABASE or not table:
         return None
     if template == "row.html" and table in PAGE_OF_ROW and request is not None:
@@ -290,6 +323,10 @@ def extra_template_vars(template, database, table, datasette, request):
         pages = datasette.__dict__.get("_ciso_facet_pages")
         if pages is None:
             pages = datasette._ciso_facet_pages = {c: datasette.urls.path(p) for c, p in FACET_PAGES.items()}
-        return {"ciso_facettes": await facet_labels(datasette, table), "ciso_pages_facettes": pages}
+        return {
+            "ciso_facettes": await facet_labels(datasette, table),
+            "ciso_pages_facettes": pages,
+            "ciso_valeurs_facette": facet_items,
+        }
 
     return inner

@@ -129,3 +129,31 @@ async def test_facet_values_break_between_words_and_phone_labels_are_french(serv
         assert await page.locator("details.ciso-colonnes-table").get_attribute("open") is None  # folded
     finally:
         await context.close()
+
+
+@pytest.mark.asyncio
+async def test_cells_are_rendered_column_by_column_without_a_render_cell_hook(ds, built):
+    """plugins/cells.py renders the columns that hold HTML; no plugin of ours implements render_cell,
+    which Datasette would call for every cell of every page (make bench: the SQL page's cost)."""
+    from datasette.plugins import pm
+
+    ours = [pm.get_name(i.plugin) for i in pm.hook.render_cell.get_hookimpls()]
+    assert [name for name in ours if name.startswith("ciso")] == []
+    first = rows(built, "select * from activites where ligne is not null order by ordre limit 1")[0]
+    arrays = rows(built, "select id, pays from activites where pays != '[]' order by ordre limit 1")[0]
+    country = rows(built, "select id, nom from pays where id = json_extract(:p, '$[0]')", {"p": arrays["pays"]})[0]
+    line_link = f'<a href="/-/source/{first["plan_id"]}#L{first["ligne"]}" title="Ligne {first["ligne"]}'
+    table = (await ds.client.get("/ciso/activites?_size=max")).text
+    assert line_link in table  # a plan line, on the table page (its row's plan_id read from the row)
+    assert f'<a href="/ciso/pays/{country["id"]}">{html.escape(country["nom"])}</a>' in table  # an array of ids
+    row_page = (await ds.client.get(f"/ciso/activites/{first['id']}")).text
+    assert line_link in row_page
+    objective = rows(built, "select id, libelle from objectifs where id = :o", {"o": first["objectif_id"]})[0]
+    assert f'<a href="/ciso/objectifs/{objective["id"]}">{objective["libelle"]}</a>' in html.unescape(row_page)
+    # Ad hoc SQL: the key as asked, a link to its row; a canned query's page labels it.
+    sql = (await ds.client.get("/ciso", params={"sql": f"select objectif_id from activites where id = '{first['id']}'"})).text
+    assert f'<a href="/ciso/objectifs/{objective["id"]}">{objective["id"]}</a>' in sql
+    markup = rows(built, "select texte_markup from activites where texte_markup like '%*%' limit 1")
+    if markup:  # the plan's italics, where the plan has some
+        shown = (await ds.client.get("/ciso", params={"sql": "select texte_markup from activites where texte_markup like '%*%'"})).text
+        assert "<em>" in shown
