@@ -55,7 +55,6 @@ from pathlib import Path
 import ciso
 from asgi_gzip import GZipMiddleware, GZipResponder, IdentityResponder
 from asgi_gzip.headers import Headers
-from isal import isal_zlib
 from ciso import cors
 from ciso.site import DOWNLOADS, SETTINGS
 from ciso.web import is_staff_site, metadata
@@ -63,6 +62,7 @@ from datasette import __version__ as datasette_version
 from datasette import hookimpl
 from datasette.inspect import inspect_hash
 from datasette.plugins import pm  # get_plugins is defined after the entry points are loaded
+from isal import isal_zlib
 
 PAGE = f"public, max-age={SETTINGS['default_cache_ttl']}"
 ONE_YEAR = "public, max-age=31536000, immutable"  # versioned URLs: ?v=hash, or hashed file names

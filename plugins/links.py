@@ -24,7 +24,7 @@ from ciso.model import ARRAY_KEYS, ARRAYS, BY_NAME, KEYS, LINE_NAMES, LINES, TAB
 from datasette import hookimpl
 from datasette.utils import tilde_decode
 from jinja2.filters import do_urlencode
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 DATABASE = "ciso"
 # Facets on 0/1 columns.
@@ -90,32 +90,37 @@ def link(datasette, table: str, value: str, label: str | None) -> Markup:
     return html
 
 
-FACET_ITEM = Markup(
-    '<li><a href="{href}"{title} data-facet-value="{value}">{shown}</a> {count}{page}</li>'
-)
-SELECTED_FACET_ITEM = Markup(
-    '<li><span{title} data-facet-value="{value}">{shown}</span> &middot; {count} '
-    '<a href="{href}" class="cross">&#x2716;</a>{page}</li>'
-)
-FACET_PAGE = Markup(' <a class="ciso-facette-page" href="{href}" aria-label="Page : {name}">page</a>')
-
-
 def facet_items(names: dict, page: str | None, results: list) -> list[Markup]:
     """The ``<li>`` of a facet's values (templates/_facet_results.html): each by its name, with its id
     in the link and in its title, its count in French, and a link to its page where it has one.
-    Written here, once per value, rather than by the template: a table page shows a hundred values."""
+
+    Written here rather than by the template (a table page shows a hundred values, each a dozen
+    template expressions), and by ``escape`` on every value put into the HTML, then one string:
+    ``Markup.format`` costs about 20 µs a call, three times this whole function per value."""
     items = []
     for result in results:
-        value = result["value"]
+        value, label = result["value"], result["label"]
         name = names.get(str(value))
-        title = Markup(' title="{}"').format(value) if name else ""
-        fields = {"href": result["toggle_url"], "title": title, "value": value, "count": nombre_fr(result["count"])}
-        link = page and value and FACET_PAGE.format(href=page + do_urlencode(str(value)), name=name or result["label"])
-        fields["page"] = link or ""
+        shown_value = escape(value)
+        title = f' title="{shown_value}"' if name else ""
+        count = escape(nombre_fr(result["count"]))
+        href = escape(result["toggle_url"])
+        page_link = ""
+        if page and value:
+            page_href = escape(page + do_urlencode(str(value)))
+            page_link = (
+                f' <a class="ciso-facette-page" href="{page_href}" aria-label="Page : {escape(name or label)}">page</a>'
+            )
         if result["selected"]:
-            items.append(SELECTED_FACET_ITEM.format(shown=name or result["label"] or "-", **fields))
+            shown = escape(name or label or "-")
+            html = (
+                f'<li><span{title} data-facet-value="{shown_value}">{shown}</span> &middot; {count} '
+                f'<a href="{href}" class="cross">&#x2716;</a>{page_link}</li>'
+            )
         else:
-            items.append(FACET_ITEM.format(shown=name or str(result["label"]) or "-", **fields))
+            shown = escape(name or str(label) or "-")
+            html = f'<li><a href="{href}"{title} data-facet-value="{shown_value}">{shown}</a> {count}{page_link}</li>'
+        items.append(Markup(html))  # noqa: S704 - every value above went through escape()
     return items
 
 

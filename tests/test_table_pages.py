@@ -151,9 +151,15 @@ async def test_cells_are_rendered_column_by_column_without_a_render_cell_hook(ds
     objective = rows(built, "select id, libelle from objectifs where id = :o", {"o": first["objectif_id"]})[0]
     assert f'<a href="/ciso/objectifs/{objective["id"]}">{objective["libelle"]}</a>' in html.unescape(row_page)
     # Ad hoc SQL: the key as asked, a link to its row; a canned query's page labels it.
-    sql = (await ds.client.get("/ciso", params={"sql": f"select objectif_id from activites where id = '{first['id']}'"})).text
+    sql = (
+        await ds.client.get("/ciso", params={"sql": f"select objectif_id from activites where id = '{first['id']}'"})
+    ).text
     assert f'<a href="/ciso/objectifs/{objective["id"]}">{objective["id"]}</a>' in sql
     markup = rows(built, "select texte_markup from activites where texte_markup like '%*%' limit 1")
     if markup:  # the plan's italics, where the plan has some
-        shown = (await ds.client.get("/ciso", params={"sql": "select texte_markup from activites where texte_markup like '%*%'"})).text
+        shown = (
+            await ds.client.get(
+                "/ciso", params={"sql": "select texte_markup from activites where texte_markup like '%*%'"}
+            )
+        ).text
         assert "<em>" in shown
