@@ -43,31 +43,39 @@ async def site_info(datasette) -> dict:
     return info
 
 
+async def rendered_once(datasette, template_name: str, context) -> Markup:
+    """A template that shows the same HTML on every page of an instance, rendered on the first page
+    (``context``: an async function giving its variables)."""
+    done = datasette.__dict__.setdefault("_ciso_rendered_once", {})
+    if template_name not in done:
+        template = datasette.jinja_env.get_template(template_name)
+        done[template_name] = Markup(await template.render_async(await context()))
+    return done[template_name]
+
+
 async def footer(datasette) -> Markup:
-    """The footer (templates/_footer.html), the same on every page of an instance: rendered once."""
-    cached = getattr(datasette, "_ciso_footer", None)
-    if cached is None:
-        template = datasette.jinja_env.get_template("_footer.html")
-        context = {"ciso": await site_info(datasette), "urls": datasette.urls, "datasette_version": __version__}
-        cached = datasette._ciso_footer = Markup(await template.render_async(context))
-    return cached
+    """The footer (templates/_footer.html), the same on every page of an instance."""
+
+    async def context():
+        return {"ciso": await site_info(datasette), "urls": datasette.urls, "datasette_version": __version__}
+
+    return await rendered_once(datasette, "_footer.html", context)
 
 
 async def public_menu(datasette) -> Markup | None:
     """The menu (templates/_menu.html) of the public site, where no visitor logs in: the same on every
-    page, rendered once per instance. None on the staff site, whose menu depends on who is logged in."""
+    page. None on the staff site, whose menu depends on who is logged in."""
     if is_staff_site(datasette):
         return None
-    cached = getattr(datasette, "_ciso_public_menu", None)
-    if cached is None:
+
+    async def context():
         login = datasette.urls.path("/-/login")
         links = []
         for found in pm.hook.menu_links(datasette=datasette, actor=None, request=None):
             links += [link for link in (await await_me_maybe(found)) or [] if link["href"] != login]
-        template = datasette.jinja_env.get_template("_menu.html")
-        context = {"links": links, "show_logout": False, "urls": datasette.urls, "site_interne": False}
-        cached = datasette._ciso_public_menu = Markup(await template.render_async(context))
-    return cached
+        return {"links": links, "show_logout": False, "urls": datasette.urls, "site_interne": False}
+
+    return await rendered_once(datasette, "_menu.html", context)
 
 
 def column_labels(datasette) -> dict:
