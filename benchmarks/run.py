@@ -140,7 +140,7 @@ class Config:
     scale_concurrency: list[int] = field(default_factory=lambda: [10, 50])
     scale_seconds: int = 5  # per measure; longer for a slow page, up to scale_max_seconds
     scale_max_seconds: int = 20
-    stock_rounds: int = 10  # rounds per comparison with stock Datasette: stock_requests / rounds each, sides alternating
+    stock_rounds: int = 10  # rounds per comparison with stock: stock_requests / rounds each, sides alternating
     stock_requests: int = 500  # per side, page and concurrency: p99 at 1.1x needs more than the other sections' 200
     stock_time_cap: float = 30.0  # seconds per side, page and concurrency (stock's index page takes 0.5 s)
     stock_pages: int = 0  # 0: every comparison of stock_comparisons()
