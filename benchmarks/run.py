@@ -56,7 +56,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -1283,20 +1283,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     base = QUICK if args.quick else FULL
-    config = Config(
+    # Every setting not given on the command line comes from the chosen preset (QUICK or FULL).
+    config = replace(
+        base,
         factors=[int(x) for x in args.factors.split(",")] if args.factors else base.factors,
         serve_factors=[int(x) for x in args.serve.split(",")] if args.serve else base.serve_factors,
         requests=args.requests or base.requests,
-        concurrency=base.concurrency,
         time_cap=args.time_cap or base.time_cap,
-        warmup=base.warmup,
-        quick=base.quick,
-        scale_urls=base.scale_urls,
-        scale_concurrency=base.scale_concurrency,
-        scale_seconds=base.scale_seconds,
-        scale_max_seconds=base.scale_max_seconds,
-        stock_rounds=base.stock_rounds,
-        stock_pages=base.stock_pages,
     )
     if 1 not in config.factors:
         parser.error("--factors must include 1 (the real plan)")
