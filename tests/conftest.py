@@ -16,7 +16,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
+import weakref
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ CHROMIUM_ARGS = [
 
 def rows(db: Path, sql: str, params=()) -> list[dict]:
     """The rows of a query on a database file, as dicts."""
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         conn.row_factory = sqlite3.Row
         return [dict(r) for r in conn.execute(sql, params)]
 
@@ -88,9 +89,36 @@ def data_copy(tmp_path) -> Path:
     return target
 
 
+# Every Datasette a test makes, and those kept for the whole session. Datasette keeps each
+# connection it opens until its databases are closed, and our limits plugin sets SQLite's
+# process-wide heap ceiling (64 MB, meant for one server): a thousand tests in one process
+# would reach it. So the instances a test module made are closed when the module ends.
+_INSTANCES: weakref.WeakSet = weakref.WeakSet()
+_SESSION_INSTANCES: weakref.WeakSet = weakref.WeakSet()
+_datasette_init = Datasette.__init__
+
+
+def _tracked_init(self, *args, **kwargs):
+    _datasette_init(self, *args, **kwargs)
+    _INSTANCES.add(self)
+
+
+Datasette.__init__ = _tracked_init
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_the_module_datasettes():
+    before = set(_INSTANCES)
+    yield
+    for datasette in set(_INSTANCES) - before - set(_SESSION_INSTANCES):
+        for database in datasette.databases.values():
+            database.close()
+
+
 @pytest_asyncio.fixture(scope="session")
 async def ds(built) -> Datasette:
     datasette = Datasette(immutables=[str(built)], **datasette_kwargs(export_dir=built.parent / "export"))
+    _SESSION_INSTANCES.add(datasette)
     await datasette.invoke_startup()
     return datasette
 
