@@ -12,8 +12,8 @@
    plain table page measured in the same run, on the same server.
 4. Stock Datasette: the 1x database served side by side by the project's public server
    (``python -m ciso.server``) and by stock Datasette (same database, metadata.yml and settings;
-   none of our plugins or templates: ``STOCK_LAUNCHER``), requests interleaved in rounds, from 1
-   then 10 clients that accept gzip as browsers do; p50 and p99 of each page as a ratio to
+   none of our plugins or templates: ``STOCK_LAUNCHER``), measured in step (each round, one
+   request per client to one side then to the other: ``measure_pair``), from 1 then 10 clients that accept gzip as browsers do; p50 and p99 of each page as a ratio to
    stock's (``STOCK_GOAL``), the home page to /-/progres too, and the bytes each sends.
 5. Scale-out: the 1x database served by two replicas as deployed (``python -m ciso.server``)
    and Debian's nginx with deploy/nginx/ciso.conf (``ciso.local_proxy``), once without its
@@ -140,7 +140,6 @@ class Config:
     scale_concurrency: list[int] = field(default_factory=lambda: [10, 50])
     scale_seconds: int = 5  # per measure; longer for a slow page, up to scale_max_seconds
     scale_max_seconds: int = 20
-    stock_rounds: int = 10  # rounds per comparison with stock: stock_requests / rounds each, sides alternating
     stock_requests: int = 500  # per side, page and concurrency: p99 at 1.1x needs more than the other sections' 200
     stock_time_cap: float = 30.0  # seconds per side, page and concurrency (stock's index page takes 0.5 s)
     stock_pages: int = 0  # 0: every comparison of stock_comparisons()
@@ -167,7 +166,6 @@ QUICK = Config(
     scale_concurrency=[10],
     scale_seconds=1,
     scale_max_seconds=2,
-    stock_rounds=1,
     stock_pages=3,
     stock_requests=10,
     stock_time_cap=5.0,
@@ -577,9 +575,86 @@ def wire_size(port: int, path: str, server: str) -> WireSize:
     return WireSize(path, server, len(compressed), encoding, len(plain))
 
 
+def measure_pair(ports: tuple[int, int], paths: tuple[str, str], concurrency: int, config: Config, results) -> None:
+    """Two pages measured in step, request by request: in each round every client sends one request
+    to the first side, then (once all have answered) one to the second; the side that goes first
+    alternates from round to round. Both sides thus see the machine in the same state, within a
+    few milliseconds (its other load changes within seconds), and get the same number of requests.
+    Stops after ``config.stock_requests`` per side, or at the round that passes the time cap."""
+    for port, path in zip(ports, paths, strict=True):  # warm-up, not counted
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            for _ in range(config.warmup):
+                fetch(conn, path, BROWSER_ENCODING)
+        except (OSError, http.client.HTTPException):
+            pass  # counted below if it persists
+        finally:
+            conn.close()
+    rounds = max(1, config.stock_requests // concurrency)
+    barrier = threading.Barrier(concurrency)
+    lock = threading.Lock()
+    stop = threading.Event()
+    started = time.perf_counter()
+
+    def request(conn, side: int) -> http.client.HTTPConnection:
+        t0 = time.perf_counter()
+        try:
+            try:
+                status, body = fetch(conn, paths[side], BROWSER_ENCODING)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed this kept-alive connection while the other side was measured (a
+                # round of stock's index page lasts longer than uvicorn's keep-alive): a browser
+                # sends the request again on a new connection, and so do we.
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", ports[side], timeout=60)
+                status, body = fetch(conn, paths[side], BROWSER_ENCODING)
+            error = None if status == 200 else error_message(status, body)
+        except (OSError, http.client.HTTPException) as e:
+            body, error = b"", f"{type(e).__name__}: {e}"
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", ports[side], timeout=60)
+        elapsed = time.perf_counter() - t0
+        m = results[side]
+        with lock:
+            m.latencies.append(elapsed)
+            if error is None:
+                m.size = max(m.size, len(body))
+            else:
+                m.errors += 1
+                if error not in m.error_examples and len(m.error_examples) < 3:
+                    m.error_examples.append(error)
+        return conn
+
+    def client(first: bool) -> None:
+        conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=60) for port in ports]
+        try:
+            for r in range(rounds):
+                for side in (0, 1) if r % 2 == 0 else (1, 0):
+                    conns[side] = request(conns[side], side)
+                    barrier.wait()
+                if first and time.perf_counter() - started > 2 * config.stock_time_cap:
+                    stop.set()
+                barrier.wait()
+                if stop.is_set():
+                    return
+        finally:
+            for conn in conns:
+                conn.close()
+
+    threads = [threading.Thread(target=client, args=(i == 0,), daemon=True) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    for m in results:
+        m.wall += wall / 2
+        m.capped = m.capped or m.count < rounds * concurrency
+
+
 def bench_stock(db: Path, config: Config, work: Path, log) -> tuple[list[Comparison], list[WireSize]]:
-    """Our public server and stock Datasette side by side; each comparison measured in rounds whose
-    order alternates, so both sides see the same machine (the load of other processes varies)."""
+    """Our public server and stock Datasette side by side, each page measured in step on both
+    (``measure_pair``)."""
     from contextlib import ExitStack
 
     comparisons = stock_comparisons(db)
@@ -595,23 +670,17 @@ def bench_stock(db: Path, config: Config, work: Path, log) -> tuple[list[Compari
         for server in servers.values():
             server.wait_ready()
         results = []
-        per_round = max(1, config.stock_requests // config.stock_rounds)
-        cap = config.stock_time_cap / config.stock_rounds
         for concurrency in config.concurrency:
             for name, path, against, against_path in comparisons:
-                sides = {
-                    "ours": (servers["ours"].port, path, Measure(name, path, "projet", concurrency)),
-                    "other": (servers[against].port, against_path, Measure(name, against_path, against, concurrency)),
-                }
-                for i in range(config.stock_rounds):
-                    for side in ("ours", "other") if i % 2 == 0 else ("other", "ours"):
-                        port, url, m = sides[side]
-                        measure(port, name, url, m.kind, concurrency, config, BROWSER_ENCODING, per_round, cap, m)
-                c = Comparison(name, path, against, against_path, concurrency, sides["ours"][2], sides["other"][2])
+                ours = Measure(name, path, "projet", concurrency)
+                other = Measure(name, against_path, against, concurrency)
+                ports = (servers["ours"].port, servers[against].port)
+                measure_pair(ports, (path, against_path), concurrency, config, (ours, other))
+                c = Comparison(name, path, against, against_path, concurrency, ours, other)
                 results.append(c)
                 log(
                     f"stock c={concurrency} {path} vs {against} {against_path}: p50 {fmt(c.ratio(50) or 0, 2)}x "
-                    f"p99 {fmt(c.ratio(99) or 0, 2)}x errors {c.ours.errors}/{c.other.errors}"
+                    f"p99 {fmt(c.ratio(99) or 0, 2)}x n={ours.count}/{other.count} errors {ours.errors}/{other.errors}"
                 )
         sizes = []
         for _, path, against, against_path in comparisons:
@@ -632,9 +701,12 @@ def stock_section(comparisons: list[Comparison], sizes: list[WireSize], config: 
     w("et les mêmes réglages (`ciso.site.serve_args`), sans aucun de nos plugins ni gabarits (lancé avec")
     w("`sys._called_from_test`, qui fait ignorer à Datasette 0.65 les plugins installés).")
     w(
-        f"Chaque comparaison est mesurée en {config.stock_rounds} manche(s) dont l'ordre alterne ; "
-        f"{config.stock_requests} requêtes de chaque côté (plafond {fmt(config.stock_time_cap, 0)} s), des clients qui "
-        f"acceptent gzip (`Accept-Encoding: {BROWSER_ENCODING}`), comme les navigateurs."
+        "Les deux côtés sont mesurés pas à pas : à chaque tour, chaque client envoie une requête à l'un, "
+        "puis, toutes servies, une à l'autre ; celui qui commence alterne d'un tour à l'autre. Les deux voient "
+        "donc la machine dans le même état, à quelques millisecondes près (sa charge change en quelques secondes). "
+        f"{config.stock_requests} requêtes de chaque côté (moins si un tour dépasse "
+        f"{fmt(2 * config.stock_time_cap, 0)} s en tout), par des clients qui acceptent gzip "
+        f"(`Accept-Encoding: {BROWSER_ENCODING}`), comme les navigateurs."
     )
     w(
         f"Objectif : p50 et p99 de chaque page de Datasette au plus {fmt(STOCK_GOAL)}× ceux de Datasette "
