@@ -78,7 +78,9 @@ def requests_to_try():
 def test_no_parameter_makes_a_500(site):
     seen = set()
     for page, parameter, value in requests_to_try():
-        response = site.get(page, params={parameter: value})
+        # A page of two rows where the parameter is not the page size: the same code paths, less to render.
+        small = {"_size": "2"} if parameter != "_size" and page.startswith("/ciso/") else {}
+        response = site.get(page, params={**small, parameter: value})
         assert response.status_code in (200, 302, 400, 404), (page, parameter, value, response.status_code)
         seen.add(response.status_code)
         if response.status_code == 400:
