@@ -328,6 +328,7 @@ def test_export_bundle_validates_with_frictionless(built):
     assert statut["description"].startswith("Statut déclaré")
 
 
+@pytest.mark.data_agnostic
 def test_frictionless_cli_validates_the_zip_and_rejects_a_dangling_foreign_key(built, tmp_path):
     import subprocess
     import sys
@@ -352,6 +353,30 @@ def test_frictionless_cli_validates_the_zip_and_rejects_a_dangling_foreign_key(b
     assert bad.returncode != 0
     assert "foreign-key" in bad.stdout and "ZZ" in bad.stdout
     assert any("violates the foreign key" in m for m in validate_package(broken / "datapackage.json"))
+    assert validate_package(broken / "datapackage.json", foreign_keys=False) == []  # what the build leaves to SQLite
+
+
+def test_every_foreign_key_of_the_package_is_one_sqlite_checked_on_the_same_values(built):
+    """The build validates its CSV files without their foreign keys (export.validate_package): each
+    key the package declares is a foreign key of the database, whose values the CSV file holds as
+    they are, and the database holds no dangling key."""
+    folder = built.parent / "export"
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    declared = 0
+    for resource in descriptor["resources"]:
+        in_sqlite = {
+            (r["from"], r["table"], r["to"])
+            for r in query(built, "select * from pragma_foreign_key_list(?)", (resource["name"],))
+        }
+        for key in resource["schema"].get("foreignKeys", []):
+            (column,), (target,) = key["fields"], key["reference"]["fields"]
+            assert (column, key["reference"]["resource"], target) in in_sqlite, (resource["name"], key)
+            declared += 1
+            exported = [r[column] for r in csv.DictReader(io.StringIO((folder / resource["path"]).read_text("utf-8")))]
+            stored = [r["v"] for r in query(built, f'select "{column}" as v from "{resource["name"]}"')]  # noqa: S608
+            assert sorted(exported) == sorted("" if v is None else str(v) for v in stored), (resource["name"], column)
+    assert declared > 10
+    assert query(built, "pragma foreign_key_check") == []
 
 
 def test_a_rebuild_validates_again_only_what_changed_and_what_refers_to_it(built, tmp_path):
@@ -435,6 +460,7 @@ async def test_every_page_footer_links_downloads(ds, path):
     assert '<a href="/-/telechargements">Téléchargements</a>' in (await ds.client.get(path)).text
 
 
+@pytest.mark.data_agnostic
 def test_export_command(built, tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["export", "--db", str(built), "--out", str(out)])
@@ -444,6 +470,7 @@ def test_export_command(built, tmp_path):
     assert missing.exit_code == 1 and "lancez d'abord « ciso build »" in missing.output
 
 
+@pytest.mark.data_agnostic
 def test_refused_export_leaves_the_previous_database_and_downloads(data_copy, tmp_path, monkeypatch):
     import ciso.export
 
