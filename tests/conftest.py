@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import weakref
-from contextlib import closing, contextmanager
+from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -227,24 +227,75 @@ async def browser():
         await b.close()
 
 
-@pytest_asyncio.fixture
-async def page(browser):
-    """A fresh page; ``page.console_errors`` collects console errors and uncaught exceptions."""
+@pytest_asyncio.fixture(scope="session")
+async def visitor(browser):
+    """A browser context for the public site's pages, shared by the tests that use ``page``: a new
+    context costs Chromium a renderer process (half the CPU of loading a page), and the public
+    site keeps nothing of a visitor's (no cookie, no storage). Tests that log in make their own."""
     context = await browser.new_context(locale="fr-CA")
+    yield context
+    await context.close()
+
+
+@asynccontextmanager
+async def new_page(context):
+    """A new page in ``context``; ``page.console_errors`` collects console errors and uncaught
+    exceptions. Closed at the end."""
     pg = await context.new_page()
     pg.console_errors = []
     pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
     pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
-    yield pg
-    await context.close()
+    try:
+        yield pg
+    finally:
+        await pg.close()
+
+
+@pytest_asyncio.fixture
+async def page(visitor):
+    """A fresh page (see ``new_page``) in the shared visitor's context."""
+    async with new_page(visitor) as pg:
+        yield pg
+
+
+@pytest_asyncio.fixture
+async def first_visit(browser):
+    """A page in a browser context of its own: nothing cached yet, as on a first visit."""
+    context = await browser.new_context(locale="fr-CA")
+    try:
+        async with new_page(context) as pg:
+            yield pg
+    finally:
+        await context.close()
 
 
 # --------------------------------------------------------------------------- README procedures
 
 
+# Test modules that take longest, run first: under pytest-xdist (``make test``), each worker takes the
+# next module when it is done with one, so the long ones must not be left for the end.
+FIRST = (
+    "test_readme_procedures.py",
+    "test_container.py",
+    "test_browser_accessibility.py",
+    "test_browser_phones.py",
+    "test_requests.py",
+    "test_benchmarks.py",
+    "test_strict_inputs.py",
+    "test_staging.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: FIRST.index(item.path.name) if item.path.name in FIRST else len(FIRST))
+
+
 def pytest_collection_finish(session):
     """test_readme_procedures.py reruns the data tests on a copy of data/ where the README's
-    procedures were followed: started now, in another process, it runs beside the session."""
+    procedures were followed: started now, in another process, it runs beside the session. Under
+    pytest-xdist every worker collects every test, so the test starts it itself, first of its worker's."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
     if os.environ.get("CISO_DATA") or not any(item.path.name == "test_readme_procedures.py" for item in session.items):
         return
     import tempfile

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from ciso_site.transparency import SECTIONS
+from conftest import new_page
 from test_public_pages import PUBLIC_PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio]
@@ -31,13 +32,18 @@ PAGES = [
 ]
 
 
-@pytest_asyncio.fixture
-async def axe_page(browser):
+@pytest_asyncio.fixture(scope="module")
+async def axe_context(browser):
     # axe is injected as a script: the page's own Content-Security-Policy would (rightly) refuse it.
     context = await browser.new_context(bypass_csp=True, locale="fr-CA")
-    page = await context.new_page()
-    yield page
+    yield context
     await context.close()
+
+
+@pytest_asyncio.fixture
+async def axe_page(axe_context):
+    async with new_page(axe_context) as page:
+        yield page
 
 
 @pytest.mark.parametrize("path", PAGES)

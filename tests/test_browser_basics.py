@@ -19,7 +19,8 @@ async def test_table_page_in_chromium(server, page):
 JS_BUDGET = 50_000  # bytes of JavaScript on the wire (compressed) before the chart controls are opened
 
 
-async def test_table_page_is_light_until_the_chart_controls_are_opened(server, page):
+async def test_table_page_is_light_until_the_chart_controls_are_opened(server, first_visit):
+    page = first_visit  # what a first visit downloads: nothing in the browser's cache
     scripts = []
 
     async def record(response):

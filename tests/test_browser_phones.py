@@ -6,7 +6,9 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 import pytest
+import pytest_asyncio
 from ciso_site.transparency import SECTIONS
+from conftest import new_page
 from pages import ERROR_PAGES, PAGE_KINDS, STAFF_PAGE_KINDS, STAFF_PASSWORD, staff_database, staff_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio]
@@ -38,23 +40,34 @@ async def on_a_phone(browser):
         await context.close()
 
 
+@pytest_asyncio.fixture(scope="module")
+async def phone(browser):
+    """A phone's browser context shared by the pages that need no login (a new context costs a
+    renderer process); each test opens its own page in it (``new_page``)."""
+    context = await browser.new_context(viewport=PHONE, locale="fr-CA", is_mobile=True, has_touch=True)
+    yield context
+    await context.close()
+
+
 async def assert_fits(page, url: str):
     await page.goto(url)
     await page.wait_for_load_state("load")
-    await page.wait_for_timeout(300)  # charts drawn after load
+    charts = page.locator(".ciso-graphique")
+    for i in range(await charts.count()):  # charts are drawn after load, each then marked ready
+        await page.locator(".ciso-graphique").nth(i).and_(page.locator(".ciso-graphique-pret")).wait_for(timeout=15000)
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], (url, width, await page.evaluate(OVERFLOWING))
 
 
-async def fits_a_new_phone(browser, url: str):
-    """assert_fits in a phone's fresh browser context."""
-    async with on_a_phone(browser) as page:
+async def fits_a_phone(phone, url: str):
+    """assert_fits on a new page of the phone's browser context."""
+    async with new_page(phone) as page:
         await assert_fits(page, url)
 
 
 @pytest.mark.parametrize("path", [p for _, p in PAGE_KINDS], ids=[k for k, _ in PAGE_KINDS])
-async def test_public_page_fits_a_phone(server, browser, path):
-    async with on_a_phone(browser) as page:
+async def test_public_page_fits_a_phone(server, phone, path):
+    async with new_page(phone) as page:
         await assert_fits(page, server + path)
         if await page.locator(".ciso-graphique").count():
             await page.locator(".ciso-graphique-pret").first.wait_for(timeout=15000)
@@ -64,12 +77,12 @@ async def test_public_page_fits_a_phone(server, browser, path):
 @pytest.mark.parametrize(
     "path", [p for _, m, p, _ in ERROR_PAGES if m == "GET"], ids=[k for k, m, _, _ in ERROR_PAGES if m == "GET"]
 )
-async def test_error_page_fits_a_phone(server, browser, path):
-    await fits_a_new_phone(browser, server + path)
+async def test_error_page_fits_a_phone(server, phone, path):
+    await fits_a_phone(phone, server + path)
 
 
-async def test_open_chart_controls_and_the_sql_editor_fit_a_phone(server, browser):
-    async with on_a_phone(browser) as page:
+async def test_open_chart_controls_and_the_sql_editor_fit_a_phone(server, phone):
+    async with new_page(phone) as page:
         await page.goto(server + "/ciso/statut_activites?_facet=statut")
         await page.locator("button", has_text="Afficher les options de graphique").click()
         await page.locator("form.datasette-vega").wait_for(timeout=10000)
@@ -94,8 +107,8 @@ def staff_site(tmp_path_factory):
 @pytest.mark.parametrize(
     "path", [p for _, p, logged in STAFF_PAGE_KINDS if not logged], ids=[k for k, _, lg in STAFF_PAGE_KINDS if not lg]
 )
-async def test_staff_page_fits_a_phone(staff_site, browser, path):
-    await fits_a_new_phone(browser, staff_site + path)
+async def test_staff_page_fits_a_phone(staff_site, phone, path):
+    await fits_a_phone(phone, staff_site + path)
 
 
 async def test_staff_pages_fit_a_phone_once_logged_in(staff_site, browser):
