@@ -59,8 +59,12 @@ container-tools:
 	$(call debian,runc,runc,the container test)
 	$(call debian,mmdebstrap,mmdebstrap,the container test)
 
+# The suite on TEST_WORKERS processes (pytest-xdist, a test module each at a time, the longest first:
+# tests/conftest.py), then the tests that hold bounds in seconds (marker timed), alone on the machine.
+TEST_WORKERS ?= 2
 test: setup chromium libreoffice nginx container-tools
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not timed"
+	$(BIN)/python -m pytest -m timed
 
 lint: setup
 	$(BIN)/ruff format --check scripts plugins tests benchmarks

@@ -43,6 +43,7 @@ async def test_the_spreadsheet_files_come_first_then_the_rollups(ds, built):
     assert "statut_activites" in tables
 
 
+@pytest.mark.data_agnostic
 @in_session
 async def test_the_libreoffice_command_of_the_page_opens_the_excel_csv_in_columns(ds, built, tmp_path):
     """`soffice --convert-to xlsx excel/activites.csv` alone gives one column and broken accents;

@@ -84,6 +84,7 @@ async def test_progress_pages_link_their_feeds(ds, built):
         assert feeds((await ds.client.get(path)).text) == ["/-/suivi.atom", f"/-/suivi/{plan}.atom"], path
 
 
+@pytest.mark.data_agnostic
 async def test_recording_an_update_adds_an_entry(tmp_path):
     """An empty journal gives a valid, empty feed; ``ciso suivi ajouter`` then a rebuild, one entry."""
     data = plans_own_words(tmp_path / "data")

@@ -261,6 +261,7 @@ async def test_table_column_menu_in_chromium(server, page):
     assert page.console_errors == []
 
 
+@pytest.mark.browser
 @pytest.mark.asyncio
 async def test_chart_controls_in_chromium(server, page):
     """datasette-vega writes its chart controls in English; static/vega-fr.js relabels them."""

@@ -15,6 +15,8 @@ import pytest
 from ciso_site import limits
 from conftest import own_site
 
+pytestmark = pytest.mark.timed  # make test runs these alone, after the others: attacks refused within seconds
+
 ROWS = "with recursive r(i) as (select 1 union all select i + 1 from r where i < {n}) "
 # Each builds far more than the site allows from a query of a few dozen characters.
 ATTACKS = {

@@ -21,7 +21,7 @@ from ciso.local_proxy import NGINX, PUBLIC_HOST, STAFF_HOST, running_nginx, serv
 from ciso.site import PASSWORD_ENV, SECRET_ENV
 from conftest import DATA, free_port, site_args, site_process
 
-pytestmark = pytest.mark.nginx
+pytestmark = [pytest.mark.nginx, pytest.mark.timed]  # timed: no request may fail while replicas restart
 # The bench's pages (benchmarks/run.py SCALE_URLS): byte-identical on every replica and through nginx.
 SAME_EVERYWHERE = ["/", "/-/progres", "/-/transparence", "/ciso/activites", "/-/progres.json"]
 

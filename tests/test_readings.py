@@ -317,6 +317,7 @@ async def test_crossing_the_end_changes_the_pages_json_csv_and_iati(both_sides):
     assert "la période du plan est terminée" in after[5] and "la période du plan est terminée" not in before[5]
 
 
+@pytest.mark.data_agnostic
 def test_the_reference_date_can_be_injected_and_is_checked(data_copy, tmp_path, monkeypatch):
     monkeypatch.setenv(periods.ENV_DATE, "2021-03-31")
     db = tmp_path / "ciso.db"
@@ -395,6 +396,7 @@ def test_dependencies_are_checked_with_file_and_line(data_copy, old, new, messag
     assert f"{path}:{line}: {message}" in result.output
 
 
+@pytest.mark.data_agnostic
 def test_the_fixture_plan_of_the_readme_procedure_still_builds(data_copy, tmp_path):
     import shutil
 

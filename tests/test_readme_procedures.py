@@ -92,7 +92,17 @@ class Procedure:
         tests = ROOT / "tests"
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-m", "not browser"]
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "-q",
+                    "-x",
+                    "-p",
+                    "no:cacheprovider",
+                    "-m",
+                    "not browser and not data_agnostic",
+                ]
                 + [str(tests / t) for t in DATA_TESTS],
                 cwd=ROOT,
                 stdout=log,

@@ -19,6 +19,7 @@ import pytest
 from ciso.build import build
 from conftest import DATA, free_port
 
+pytestmark = pytest.mark.timed  # make test runs these alone, after the others: they hold bounds in seconds
 CISO = [sys.executable, "-c", "from ciso.cli import main; main()"]
 
 
