@@ -59,6 +59,7 @@
         })
         .catch(function (error) {
           node.textContent = "Le graphique n'a pas pu être dessiné ; le tableau ci-dessous donne les mêmes chiffres.";
+          node.classList.add("ciso-graphique-echec");
           if (window.console) {
             console.warn(error);
           }

@@ -251,6 +251,18 @@ async def new_page(context):
         await pg.close()
 
 
+CHARTS_SETTLED = """() => Array.from(document.querySelectorAll('[data-vega-spec], [data-vega-spec-url]'))
+    .every((n) => n.classList.contains('ciso-graphique-pret') || n.classList.contains('ciso-graphique-echec'))"""
+
+
+async def settled(pg, timeout: float = 15000):
+    """The page loaded (its scripts and styles received) and each of its charts drawn or given up
+    (static/ciso-charts.js marks them). Playwright's "networkidle" is discouraged by its own docs
+    and flaky: it timed out once in CI on a page with no pending request."""
+    await pg.wait_for_load_state("load")
+    await pg.wait_for_function(CHARTS_SETTLED, timeout=timeout)
+
+
 @pytest_asyncio.fixture
 async def page(visitor):
     """A fresh page (see ``new_page``) in the shared visitor's context."""

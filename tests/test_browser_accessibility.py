@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from ciso_site.transparency import SECTIONS
-from conftest import new_page
+from conftest import new_page, settled
 from test_public_pages import PUBLIC_PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio]
@@ -49,7 +49,7 @@ async def axe_page(axe_context):
 @pytest.mark.parametrize("path", PAGES)
 async def test_no_serious_or_critical_violation(server, axe_page, path):
     await axe_page.goto(server + path)
-    await axe_page.wait_for_load_state("networkidle")
+    await settled(axe_page)
     await axe_page.add_script_tag(path=str(AXE))
     results = await axe_page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     serious = [

@@ -4,6 +4,7 @@ datasette-vega may draw) blocks nothing the pages need: no violation, and the ch
 from __future__ import annotations
 
 import pytest
+from conftest import settled
 
 PAGES = [
     "/",
@@ -34,7 +35,7 @@ document.addEventListener('securitypolicyviolation',
 async def test_the_policy_blocks_nothing(server, page, path):
     await page.add_init_script(LISTEN)
     await page.goto(server + path)
-    await page.wait_for_load_state("networkidle")
+    await settled(page)
     if path.startswith(("/-/progres", "/-/transparence")) and path != "/-/progres/2020-2021/1":
         await page.locator(".ciso-graphique-pret svg").first.wait_for(timeout=15000)
     if path == "/ciso":

@@ -5,6 +5,7 @@ And the new pages fit a phone (390 px) with no sideways scrolling."""
 from __future__ import annotations
 
 import pytest
+from conftest import settled
 from test_public_pages import PUBLIC_PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio]
@@ -74,7 +75,7 @@ async def test_public_pages_fit_a_phone(server, browser, path):
     phone = await context.new_page()
     try:
         await phone.goto(server + path)
-        await phone.wait_for_load_state("networkidle")
+        await settled(phone)
         width = await phone.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path}: {width} px wide"
     finally:

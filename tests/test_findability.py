@@ -22,7 +22,7 @@ import pytest_asyncio
 from ciso.build import build
 from ciso.iati import ENV_SITE, PLACEHOLDER_SITE
 from ciso.site import ROLLUP_DOWNLOADS, SPREADSHEETS, datasette_kwargs, load_metadata
-from conftest import DATA, free_port, rows
+from conftest import DATA, free_port, rows, settled
 from datasette.app import Datasette
 from lxml import etree
 from protego import Protego
@@ -445,7 +445,7 @@ async def test_structured_data_breaks_no_policy_and_other_sites_can_fetch_data(s
     try:
         for path in ("/", "/-/telechargements"):
             await page.goto(server + path)
-            await page.wait_for_load_state("networkidle")
+            await settled(page)
             kind = await page.evaluate(
                 "JSON.parse(document.querySelector('script[type=\"application/ld+json\"]').textContent)['@type']"
             )
