@@ -272,6 +272,16 @@ class Measure:
     def count(self) -> int:
         return len(self.latencies)
 
+    def record(self, elapsed: float, body: bytes, error: str | None) -> None:
+        """One completed request: its latency, and its size or its error (three examples kept)."""
+        self.latencies.append(elapsed)
+        if error is None:
+            self.size = max(self.size, len(body))
+        else:
+            self.errors += 1
+            if error not in self.error_examples and len(self.error_examples) < 3:
+                self.error_examples.append(error)
+
     def percentile(self, p: float) -> float:
         """Nearest-rank percentile in milliseconds."""
         ordered = sorted(self.latencies)
@@ -425,13 +435,7 @@ def measure(
                     conn.close()
                 elapsed = time.perf_counter() - t0
                 with lock:
-                    result.latencies.append(elapsed)
-                    if error is None:
-                        result.size = max(result.size, len(body))
-                    else:
-                        result.errors += 1
-                        if error not in result.error_examples and len(result.error_examples) < 3:
-                            result.error_examples.append(error)
+                    result.record(elapsed, body, error)
         finally:
             conn.close()
 
@@ -614,15 +618,8 @@ def measure_pair(ports: tuple[int, int], paths: tuple[str, str], concurrency: in
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", ports[side], timeout=60)
         elapsed = time.perf_counter() - t0
-        m = results[side]
         with lock:
-            m.latencies.append(elapsed)
-            if error is None:
-                m.size = max(m.size, len(body))
-            else:
-                m.errors += 1
-                if error not in m.error_examples and len(m.error_examples) < 3:
-                    m.error_examples.append(error)
+            results[side].record(elapsed, body, error)
         return conn
 
     def client(first: bool) -> None:
@@ -682,11 +679,11 @@ def bench_stock(db: Path, config: Config, work: Path, log) -> tuple[list[Compari
                     f"stock c={concurrency} {path} vs {against} {against_path}: p50 {fmt(c.ratio(50) or 0, 2)}x "
                     f"p99 {fmt(c.ratio(99) or 0, 2)}x n={ours.count}/{other.count} errors {ours.errors}/{other.errors}"
                 )
-        sizes = []
+        pages = {}  # each (server, path) compared, once, in the order of the comparisons
         for _, path, against, against_path in comparisons:
-            sizes.append(wire_size(servers["ours"].port, path, "ours"))
-            if against == "stock":
-                sizes.append(wire_size(servers["stock"].port, against_path, "stock"))
+            pages[("ours", path)] = None
+            pages[(against, against_path)] = None
+        sizes = [wire_size(servers[server].port, path, server) for server, path in pages]
         return results, sizes
 
 
