@@ -554,3 +554,25 @@ async def test_several_plans_each_get_a_bar_and_a_page(data_copy, tmp_path):
     assert '<h2 id="titre-2021-2022">' in overview and '<h2 id="titre-2020-2021">' not in overview
     older = (await datasette.client.get("/-/progres/2020-2021")).text
     assert '<h2 id="titre-2020-2021">' in older and '<a href="/-/progres/2021-2022">2021-2022</a>' in older
+
+
+# --- our pages' own queries under load -----------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_the_pages_own_queries_are_not_bound_by_the_limit_on_visitors_sql(built):
+    """Under load, a progress page whose query waited its turn past ``sql_time_limit_ms`` answered
+    500 (make bench, 100 plans, 10 clients). With no time at all for SQL (0 ms: SQLite interrupts a
+    query at its first step), Datasette's execute gives up and our pages' helper still reads."""
+    from ciso.web import page_rows
+    from ciso_site import places, progress_pages, transparency
+    from datasette.database import QueryInterrupted
+
+    kwargs = datasette_kwargs(export_dir=built.parent / "export")
+    kwargs["settings"] = {**kwargs["settings"], "sql_time_limit_ms": 0}
+    db = Datasette(immutables=[str(built)], **kwargs).get_database("ciso")
+    sql = "select plan_id, count(*) as n from activites group by plan_id order by plan_id"
+    with pytest.raises(QueryInterrupted):
+        await db.execute(sql)
+    assert await page_rows(db, sql) == query(built, sql)
+    assert progress_pages.rows is transparency.rows is places.rows is page_rows
