@@ -135,6 +135,28 @@ async def on_the_wire(ds: Datasette, path: str, headers: dict | None = None):
     return response, body
 
 
+def spy_queries(monkeypatch) -> list[str]:
+    """The SQL every Datasette database runs from now on, through ``execute`` or our pages'
+    ``ciso.web.page_rows`` (``execute_fn`` with a partial naming its query), in order."""
+    from datasette.database import Database
+
+    executed = []
+    execute, execute_fn = Database.execute, Database.execute_fn
+
+    async def spy(self, sql, *args, **kwargs):
+        executed.append(sql)
+        return await execute(self, sql, *args, **kwargs)
+
+    async def spy_fn(self, fn):
+        if "sql" in getattr(fn, "keywords", {}):
+            executed.append(fn.keywords["sql"])
+        return await execute_fn(self, fn)
+
+    monkeypatch.setattr(Database, "execute", spy)
+    monkeypatch.setattr(Database, "execute_fn", spy_fn)
+    return executed
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

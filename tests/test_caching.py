@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 from ciso.build import build
 from ciso.site import PASSWORD_ENV, ROOT, SETTINGS, datasette_kwargs
-from conftest import DATA, on_the_wire
+from conftest import DATA, on_the_wire, spy_queries
 from datasette.app import Datasette
 
 PAGE = f"public, max-age={SETTINGS['default_cache_ttl']}"
@@ -115,14 +115,7 @@ async def test_static_files_versioned_for_a_year_others_for_a_day(ds):
 @pytest.mark.asyncio(loop_scope="session")
 async def test_matching_if_none_match_gets_an_empty_304_before_the_page_is_computed(ds, monkeypatch):
     tag = await etag(ds)
-    queries = []
-    real = ds.get_database("ciso").execute
-
-    async def counted(*args, **kwargs):
-        queries.append(args)
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(ds.get_database("ciso"), "execute", counted)
+    queries = spy_queries(monkeypatch)
     for path, cache_control in [
         ("/-/progres", PAGE),
         ("/ciso/activites.json", PAGE),

@@ -14,7 +14,7 @@ from ciso.rollups import ROLLUPS
 from ciso.shapes import table_schema
 from ciso.site import ROOT, label_columns, load_metadata, staff_metadata
 from click.testing import CliRunner
-from conftest import DATA
+from conftest import DATA, spy_queries
 
 
 def query(db, sql, params=()):
@@ -177,17 +177,8 @@ def test_dates_stay_text_and_are_checked_by_their_form(data_copy):
 async def test_transparency_reads_precomputed_tables(ds, monkeypatch, path, queries):
     """The overview reads the stored figures, a section page the figures and its lists, computed at build
     (rollups.py): one or two queries, no GROUP BY."""
-    from datasette.database import Database
-
     await ds.client.get(path)  # warm: Datasette's own first-request work
-    executed = []
-    original = Database.execute
-
-    async def spy(self, sql, *args, **kwargs):
-        executed.append(sql)
-        return await original(self, sql, *args, **kwargs)
-
-    monkeypatch.setattr(Database, "execute", spy)
+    executed = spy_queries(monkeypatch)
     baseline = (await ds.client.get("/-/api"), list(executed))[1]  # what every page runs (layout, footer)
     executed.clear()
     response = await ds.client.get(path)
